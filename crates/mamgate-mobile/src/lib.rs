@@ -1,0 +1,1 @@
+//! mamgate-mobile
