@@ -8,11 +8,18 @@ use async_trait::async_trait;
 use mamgate_core::model::{Audit, Session, User};
 use serde_json::Value;
 
+mod columns;
 mod hash;
+mod id;
+mod open;
 pub mod postgres;
 pub mod sqlite;
 
 pub use hash::hash_token;
+pub use id::new_id;
+pub use open::open_store;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +38,7 @@ pub enum StoreError {
 /// The result of a get-or-create by `(auth_service, auth_data)`.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
+    /// The stored user (existing or just created).
     pub user: User,
     /// True when this call created the user.
     pub created: bool,
@@ -39,7 +47,9 @@ pub struct AuthUser {
 /// One page of a listing.
 #[derive(Debug, Clone, Copy)]
 pub struct Page {
+    /// Zero-based page number.
     pub page: u32,
+    /// Rows per page; 0 gives an empty page.
     pub per_page: u32,
 }
 
@@ -53,14 +63,18 @@ pub trait Store: Send + Sync + 'static {
     /// Concurrent calls for one key create exactly one user. A different account owning
     /// the email gives `Conflict("email")`.
     async fn get_or_create_by_auth(&self, user: User) -> Result<AuthUser, StoreError>;
+    /// By id.
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError>;
+    /// By `(auth_service, auth_data)`: an index seek.
     async fn get_user_by_auth(&self, auth_service: &str, auth_data: &str) -> Result<Option<User>, StoreError>;
     /// By email (case-insensitive) or username.
     async fn get_user_by_login(&self, login: &str) -> Result<Option<User>, StoreError>;
+    /// Ordered by username.
     async fn list_users(&self, page: Page) -> Result<Vec<User>, StoreError>;
+    /// Every user, deactivated and bots included.
     async fn count_users(&self) -> Result<u64, StoreError>;
     /// Calls `f` for every user, in id order, without holding them all in memory.
-    async fn scan_users(&self, f: &mut (dyn FnMut(&User) + Send)) -> Result<(), StoreError>;
+    async fn scan_users(&self, f: &mut (dyn for<'u> FnMut(&'u User) + Send)) -> Result<(), StoreError>;
     /// Replaces the user's fields (not its id or create_at).
     async fn update_user(&self, user: User) -> Result<User, StoreError>;
     /// Sets `delete_at` (0 = active); deactivating revokes every session of the user in the
@@ -70,21 +84,27 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a session; when `revoke_device_id` is given, first revokes the user's other
     /// sessions with that device id, in the same transaction. Writes are group-committed.
     async fn create_session(&self, session: Session, revoke_device_id: Option<String>) -> Result<(), StoreError>;
+    /// A live (not revoked) session; expiry is the caller's check.
     async fn get_session_by_token_hash(&self, token_hash: &str) -> Result<Option<Session>, StoreError>;
+    /// Deletes the session; revoking an unknown id is not an error.
     async fn revoke_session(&self, id: &str) -> Result<(), StoreError>;
     /// Revokes every session of a user; returns how many.
     async fn revoke_user_sessions(&self, user_id: &str) -> Result<u64, StoreError>;
+    /// Newest first.
     async fn list_user_sessions(&self, user_id: &str) -> Result<Vec<Session>, StoreError>;
 
+    /// Appends one audit record.
     async fn add_audit(&self, audit: Audit) -> Result<(), StoreError>;
     /// Newest first.
     async fn list_audits(&self, page: Page) -> Result<Vec<Audit>, StoreError>;
 
     /// The installed license file, if any.
     async fn get_license(&self) -> Result<Option<String>, StoreError>;
+    /// Installs (`Some`) or removes (`None`) the license file.
     async fn set_license(&self, file: Option<String>) -> Result<(), StoreError>;
 
     /// The configuration document kept in the database (PostgreSQL mode), if any.
     async fn get_config(&self) -> Result<Option<Value>, StoreError>;
+    /// Replaces the stored configuration document.
     async fn set_config(&self, config: Value) -> Result<(), StoreError>;
 }

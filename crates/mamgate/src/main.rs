@@ -1,1 +1,56 @@
-fn main() {}
+//! The `mamgate` command: wiring only — every behaviour lives in a library crate.
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Parser)]
+#[command(name = "mamgate", version, about = "Microsoft Intune MAM mobile sign-in, Mattermost-compatible")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(cmd::serve::Args),
+    /// Validate, read or change a configuration file.
+    #[command(subcommand)]
+    Config(cmd::config::Command),
+    /// Create, list or deactivate users in the store.
+    #[command(subcommand)]
+    User(cmd::user::Command),
+    /// Make, issue, install and show licenses.
+    #[command(subcommand)]
+    License(cmd::license::Command),
+    /// Explain an error id, AADSTS code or enrollment outcome.
+    Explain(cmd::explain::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(a) => cmd::serve::run(a).await,
+            Command::Config(c) => cmd::config::run(c).await,
+            Command::User(c) => cmd::user::run(c).await,
+            Command::License(c) => cmd::license::run(c).await,
+            Command::Explain(a) => cmd::explain::run(a),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

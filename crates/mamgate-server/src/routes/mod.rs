@@ -1,0 +1,41 @@
+//! Routes: each handler extracts, calls, and maps — logic lives in the modules it calls.
+
+use std::sync::Arc;
+
+use axum::routing::{get, post, put};
+use axum::Router;
+
+use crate::state::AppState;
+
+mod config;
+mod intune;
+mod license;
+mod system;
+mod users;
+
+pub use license::load_installed as load_license;
+
+/// The whole HTTP API.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/oauth/intune", post(intune::login_by_intune))
+        .route("/api/v4/system/ping", get(system::ping))
+        .route("/api/v4/audits", get(system::audits))
+        .route("/api/v4/config/client", get(config::client_config))
+        .route("/api/v4/config", get(config::get_config).put(config::put_config))
+        .route("/api/v4/config/patch", put(config::patch_config))
+        .route("/api/v4/config/environment", get(config::environment))
+        .route("/api/v4/license/client", get(license::client_license))
+        .route("/api/v4/license", post(license::upload).delete(license::remove))
+        .route("/api/v4/users/login", post(users::login))
+        .route("/api/v4/users/logout", post(users::logout))
+        .route("/api/v4/users/me", get(users::me))
+        .route("/api/v4/users", get(users::list).post(users::create))
+        .route("/api/v4/users/{id}", get(users::get_one))
+        .route("/api/v4/users/{id}/active", put(users::set_active))
+        .route("/api/v4/bots", post(users::create_bot))
+        .route("/api/v4/websocket", get(crate::ws::upgrade))
+        .route("/metrics", get(system::metrics))
+        .fallback(system::not_found)
+        .with_state(state)
+}
