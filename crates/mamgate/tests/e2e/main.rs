@@ -1,0 +1,3 @@
+//! The `mamgate` command end to end: each test runs the real binary.
+
+mod cli;
