@@ -16,14 +16,17 @@ pub fn node_ready() -> bool {
     let ready = compat_dir().join("node_modules/@mattermost/client").exists()
         && Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
     if !ready {
-        assert!(std::env::var_os("MAMGATE_REQUIRE_NODE").is_none(), "MAMGATE_REQUIRE_NODE is set but compat/node_modules is missing: run `npm ci` in compat/");
+        assert!(
+            std::env::var_os("MAMGATE_REQUIRE_NODE").is_none(),
+            "MAMGATE_REQUIRE_NODE is set but compat/node_modules is missing: run `npm ci` in compat/"
+        );
         eprintln!("SKIPPED: compatibility suite needs `npm ci` in compat/ (and node)");
     }
     ready
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn official_client_drives_the_api() {
+/// Runs one node test file against a fresh server with no license and no users.
+async fn run_node(file: &'static str) {
     if !node_ready() {
         return;
     }
@@ -33,7 +36,7 @@ async fn official_client_drives_the_api() {
     let url = kit.server.url.clone();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .args(["--test", "client.test.mjs"])
+            .args(["--test", file])
             .current_dir(compat_dir())
             .env("MAMGATE_URL", url)
             .env("MAMGATE_LICENSE", license_file("advanced"))
@@ -44,5 +47,15 @@ async fn official_client_drives_the_api() {
     .await
     .unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "node compat suite failed:\n{text}");
+    assert!(out.status.success(), "node {file} failed:\n{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_client_drives_the_api() {
+    run_node("client.test.mjs").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_websocket_client_receives_events() {
+    run_node("websocket.test.mjs").await;
 }
