@@ -306,6 +306,32 @@ catalog! {
         user: "(client error)", retry: No, fallback: None,
         cause: "A URL or query parameter is missing or malformed.", next: "Fix the request.", checks: "-",
     },
+    /// Office 365 web sign-in is not enabled or not configured.
+    OAuthUnsupported => {
+        id: "api.user.authorize_oauth_user.unsupported.app_error", kind: Server, status: Some(400),
+        message: "Office 365 sign-in is not enabled on this server.",
+        user: "Office 365 sign-in is not enabled on this server.", retry: No, fallback: None,
+        cause: "Office365Settings.Enable is false, or Office365Settings.Id / the tenant id is missing.",
+        next: "Enable Office365Settings with the app registration's Application (client) ID, secret and Directory (tenant) ID.",
+        checks: "Office365Settings.Id, Office365Settings.Secret, Office365Settings.DirectoryId (or IntuneSettings.TenantId).",
+    },
+    /// The OAuth state of a web sign-in is missing, unknown or reused.
+    OAuthInvalidState => {
+        id: "api.oauth.invalid_state_token.app_error", kind: Server, status: Some(400),
+        message: "Invalid state token.",
+        user: "The sign-in took too long or was started elsewhere. Please try again.", retry: Yes, fallback: None,
+        cause: "The callback's state does not match the one set when the sign-in started (expired, reused or forged).",
+        next: "Start the sign-in again from the login page.", checks: "-",
+    },
+    /// Exchanging the authorization code or reading Graph /me failed.
+    OAuthProviderFailed => {
+        id: "api.user.authorize_oauth_user.token_failed.app_error", kind: Server, status: Some(400),
+        message: "Token request to Office 365 failed.",
+        user: "Sign-in with Office 365 failed. Please try again.", retry: Yes, fallback: None,
+        cause: "Entra refused the authorization code or client secret, or Microsoft Graph /v1.0/me could not be read.",
+        next: "Check Office365Settings.Id and Secret, the redirect URI registered for the app ({SiteURL}/signup/office365/complete) and consent for User.Read.",
+        checks: "Entra admin center > App registrations > Authentication and Certificates & secrets.",
+    },
     /// The request's feature is not wired in this build or deployment.
     NotImplemented => {
         id: "api.context.not_implemented.app_error", kind: Server, status: Some(501),

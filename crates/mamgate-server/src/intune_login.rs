@@ -3,14 +3,14 @@
 
 use mamgate_core::config::{Config, IntuneAuthService};
 use mamgate_core::identity::{normalize_object_id, provider_key_problem};
-use mamgate_core::model::{roles, Audit, AuditStatus, User};
+use mamgate_core::model::{Audit, AuditStatus, User};
 use mamgate_core::ErrorId;
-use mamgate_store::StoreError;
 use serde_json::Value;
 
 use crate::auth::{create_session, IssuedSession, NewSession};
 use crate::context::RequestCtx;
 use crate::error::AppError;
+use crate::provision::{self, Profile};
 use crate::state::{now_ms, AppState};
 use crate::usernames;
 
@@ -175,9 +175,6 @@ async fn run(state: &AppState, body: &[u8], ctx: &RequestCtx, audit: &mut Audit)
 }
 
 async fn jit_office365(state: &AppState, oid: &str, claims: &mamgate_token::Claims) -> Result<User, AppError> {
-    if let Some(u) = state.store.get_user_by_auth("office365", oid).await? {
-        return Ok(u);
-    }
     let email = [&claims.email, &claims.upn, &claims.preferred_username]
         .into_iter()
         .flatten()
@@ -185,39 +182,10 @@ async fn jit_office365(state: &AppState, oid: &str, claims: &mamgate_token::Clai
         .cloned()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let base = usernames::from_login(claims.preferred_username.as_deref().or(claims.upn.as_deref()).unwrap_or(&email), oid);
-    let now = now_ms();
-    let (first, last) = usernames::split_name(
-        claims.given_name.as_deref(),
-        claims.family_name.as_deref(),
-        claims.name.as_deref(),
-    );
-    for attempt in 0..20u32 {
-        let user = User {
-            id: mamgate_store::new_id(),
-            create_at: now,
-            update_at: now,
-            username: usernames::with_suffix(&base, attempt),
-            auth_service: "office365".into(),
-            auth_data: oid.to_string(),
-            email: email.clone(),
-            email_verified: true,
-            first_name: first.clone(),
-            last_name: last.clone(),
-            roles: roles::USER.into(),
-            locale: "en".into(),
-            ..User::default()
-        };
-        match state.store.get_or_create_by_auth(user).await {
-            Ok(got) => return Ok(got.user),
-            Err(StoreError::Conflict("username")) => continue,
-            Err(StoreError::Conflict("email")) => {
-                return Err(AppError::new(ErrorId::AlreadyAttached, format!("email {email} belongs to another account")))
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(AppError::new(ErrorId::UserExists, "could not find a free username"))
+    let (first_name, last_name) =
+        usernames::split_name(claims.given_name.as_deref(), claims.family_name.as_deref(), claims.name.as_deref());
+    let login = claims.preferred_username.clone().or_else(|| claims.upn.clone()).unwrap_or_else(|| email.clone());
+    provision::office365_user(state, &Profile { oid: oid.to_string(), email, login, first_name, last_name }).await
 }
 
 #[cfg(test)]

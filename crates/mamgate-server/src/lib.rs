@@ -13,10 +13,12 @@ pub mod error;
 pub mod intune_login;
 pub mod metrics;
 pub mod passwords;
+pub mod provision;
 mod routes;
 pub mod settings;
 pub mod state;
 mod usernames;
+pub mod web_office365;
 pub mod ws;
 
 use std::net::SocketAddr;

@@ -38,6 +38,8 @@ pub struct AppState {
     /// Whether this build carries Intune sign-in (the `intune` cargo feature).
     pub intune_available: bool,
     pub metrics: Metrics,
+    /// Outgoing HTTP (Office 365 code exchange, Graph).
+    pub http: reqwest::Client,
 }
 
 /// Milliseconds since the epoch.
@@ -57,6 +59,7 @@ impl AppState {
             events,
             intune_available: cfg!(feature = "intune"),
             metrics: Metrics::default(),
+            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap_or_default(),
         })
     }
 

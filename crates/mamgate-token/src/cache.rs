@@ -45,17 +45,29 @@ pub struct CachedKeys {
 }
 
 /// Fetches discovery, then the JWKS, and parses the keys; fails when no key is usable.
-pub async fn fetch_keys(fetcher: &dyn KeyFetcher, discovery_url: &str, now_ms: i64) -> Result<CachedKeys, FetchError> {
+pub async fn fetch_keys(
+    fetcher: &dyn KeyFetcher,
+    discovery_url: &str,
+    now_ms: i64,
+) -> Result<CachedKeys, FetchError> {
     let discovery = fetcher.discovery(discovery_url).await?;
     let jwks = fetcher.jwks(&discovery.jwks_uri).await?;
     let keys = KeySet::from_jwks(&jwks);
     if keys.is_empty() {
         return Err(FetchError::Document {
             url: discovery.jwks_uri,
-            reason: format!("no usable RSA signing key (skipped: {})", keys.skipped().join("; ")),
+            reason: format!(
+                "no usable RSA signing key (skipped: {})",
+                keys.skipped().join("; ")
+            ),
         });
     }
-    Ok(CachedKeys { keys, issuer: discovery.issuer, jwks_uri: discovery.jwks_uri, fetched_at_ms: now_ms })
+    Ok(CachedKeys {
+        keys,
+        issuer: discovery.issuer,
+        jwks_uri: discovery.jwks_uri,
+        fetched_at_ms: now_ms,
+    })
 }
 
 /// Counters for metrics.
@@ -111,6 +123,8 @@ impl Entry {
 }
 
 /// Validates Entra access tokens, fetching and caching signing keys per discovery URL.
+///
+/// Fetches run on `tokio::spawn`, so `validate`/`prefetch` must be awaited inside a Tokio runtime.
 pub struct Validator {
     shared: Arc<Shared>,
     entries: Mutex<HashMap<String, Arc<Entry>>>,
@@ -118,7 +132,9 @@ pub struct Validator {
 
 impl std::fmt::Debug for Validator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Validator").field("stats", &self.stats()).finish()
+        f.debug_struct("Validator")
+            .field("stats", &self.stats())
+            .finish()
     }
 }
 
@@ -136,13 +152,22 @@ impl Validator {
     /// A validator whose refresh windows follow `clock`.
     pub fn with_clock(fetcher: Arc<dyn KeyFetcher>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            shared: Arc::new(Shared { fetcher, clock, counters: Counters::default() }),
+            shared: Arc::new(Shared {
+                fetcher,
+                clock,
+                counters: Counters::default(),
+            }),
             entries: Mutex::new(HashMap::new()),
         }
     }
 
     /// CONTRACT §2 rows 7–12 for `token` under `intune`, with `now_secs` as token time.
-    pub async fn validate(&self, token: &str, intune: &IntuneSettings, now_secs: i64) -> Result<Claims, TokenError> {
+    pub async fn validate(
+        &self,
+        token: &str,
+        intune: &IntuneSettings,
+        now_secs: i64,
+    ) -> Result<Claims, TokenError> {
         let entry = self.entry(&intune.discovery_url());
         let cached = self.keys_for(&entry).await?;
         let first = check(token, &cached.keys, &params(intune, &cached), now_secs);
@@ -198,7 +223,10 @@ impl Validator {
         if let Some(e) = entries.get(url) {
             return e.clone();
         }
-        let e = Arc::new(Entry { url: url.to_owned(), state: Mutex::new(State::default()) });
+        let e = Arc::new(Entry {
+            url: url.to_owned(),
+            state: Mutex::new(State::default()),
+        });
         entries.insert(url.to_owned(), e.clone());
         e
     }
@@ -208,22 +236,35 @@ impl Validator {
         let now = self.shared.clock.now_millis();
         let rx = {
             let mut st = entry.lock();
-            if st.keys.as_ref().is_some_and(|k| now - k.fetched_at_ms > MAX_KEY_AGE_MS) {
+            if st
+                .keys
+                .as_ref()
+                .is_some_and(|k| now - k.fetched_at_ms > MAX_KEY_AGE_MS)
+            {
                 st.keys = None;
-                self.shared.counters.dropped_stale.fetch_add(1, Ordering::Relaxed);
+                self.shared
+                    .counters
+                    .dropped_stale
+                    .fetch_add(1, Ordering::Relaxed);
             }
             if let Some(keys) = st.keys.clone() {
                 let old = now - keys.fetched_at_ms > BACKGROUND_REFRESH_AGE_MS;
-                let quiet = st.last_attempt_ms.map_or(true, |t| now - t >= BACKGROUND_RETRY_INTERVAL_MS);
+                let quiet = !matches!(st.last_attempt_ms, Some(t) if now - t < BACKGROUND_RETRY_INTERVAL_MS);
                 if old && quiet && st.flight.is_none() {
-                    self.shared.counters.background_refreshes.fetch_add(1, Ordering::Relaxed);
+                    self.shared
+                        .counters
+                        .background_refreshes
+                        .fetch_add(1, Ordering::Relaxed);
                     drop(self.start_fetch(entry, &mut st));
                 }
                 return Ok(keys);
             }
             match &st.flight {
                 Some(rx) => rx.clone(),
-                None if st.last_attempt_ms.is_some_and(|t| now - t < COLD_RETRY_INTERVAL_MS) => {
+                None if st
+                    .last_attempt_ms
+                    .is_some_and(|t| now - t < COLD_RETRY_INTERVAL_MS) =>
+                {
                     return Err(jwks_init(&entry.url, st.last_error.as_deref()));
                 }
                 None => self.start_fetch(entry, &mut st),
@@ -231,7 +272,9 @@ impl Validator {
         };
         wait(rx).await;
         let st = entry.lock();
-        st.keys.clone().ok_or_else(|| jwks_init(&entry.url, st.last_error.as_deref()))
+        st.keys
+            .clone()
+            .ok_or_else(|| jwks_init(&entry.url, st.last_error.as_deref()))
     }
 
     /// Row 8's "kid unknown after one key refresh": the keys to re-check against, or the refusal.
@@ -258,7 +301,10 @@ impl Validator {
                     }
                     _ => {
                         st.last_kid_refresh_ms = Some(now);
-                        self.shared.counters.kid_refreshes.fetch_add(1, Ordering::Relaxed);
+                        self.shared
+                            .counters
+                            .kid_refreshes
+                            .fetch_add(1, Ordering::Relaxed);
                         self.start_fetch(entry, &mut st)
                     }
                 },
@@ -305,7 +351,11 @@ impl Validator {
 }
 
 fn params<'a>(intune: &'a IntuneSettings, keys: &'a CachedKeys) -> ValidationParams<'a> {
-    ValidationParams { tenant_id: &intune.tenant_id, client_id: &intune.client_id, issuer_template: &keys.issuer }
+    ValidationParams {
+        tenant_id: &intune.tenant_id,
+        client_id: &intune.client_id,
+        issuer_template: &keys.issuer,
+    }
 }
 
 /// Waits until the fetch behind `rx` is done (or its task is gone).
@@ -315,5 +365,8 @@ async fn wait(mut rx: watch::Receiver<bool>) {
 
 fn jwks_init(url: &str, last_error: Option<&str>) -> TokenError {
     let why = last_error.unwrap_or("no fetch has succeeded");
-    TokenError::new(ErrorId::JwksInit, format!("no signing keys for {url}: {why}"))
+    TokenError::new(
+        ErrorId::JwksInit,
+        format!("no signing keys for {url}: {why}"),
+    )
 }

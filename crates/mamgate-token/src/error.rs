@@ -16,7 +16,10 @@ pub struct TokenError {
 impl TokenError {
     /// Builds an error from an id and a reason.
     pub fn new(id: ErrorId, reason: impl Into<String>) -> Self {
-        Self { id, reason: reason.into() }
+        Self {
+            id,
+            reason: reason.into(),
+        }
     }
 
     /// Row 8/12: `ent.intune.validate_token.invalid_token.app_error`.

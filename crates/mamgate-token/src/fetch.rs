@@ -54,21 +54,36 @@ impl HttpFetcher {
             .connect_timeout(timeout)
             .user_agent(concat!("mamgate/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| FetchError::Transport { url: String::new(), reason: e.to_string() })?;
+            .map_err(|e| FetchError::Transport {
+                url: String::new(),
+                reason: e.to_string(),
+            })?;
         Ok(Self { client })
     }
 
     async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, FetchError> {
-        let transport = |e: reqwest::Error| FetchError::Transport { url: url.to_owned(), reason: e.to_string() };
+        let transport = |e: reqwest::Error| FetchError::Transport {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        };
         let resp = self.client.get(url).send().await.map_err(transport)?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(FetchError::Status { url: url.to_owned(), status: status.as_u16() });
+            return Err(FetchError::Status {
+                url: url.to_owned(),
+                status: status.as_u16(),
+            });
         }
         let body = resp.bytes().await.map_err(transport)?;
-        let document = |reason: String| FetchError::Document { url: url.to_owned(), reason };
+        let document = |reason: String| FetchError::Document {
+            url: url.to_owned(),
+            reason,
+        };
         if body.len() > MAX_DOCUMENT_BYTES {
-            return Err(document(format!("{} bytes, over {MAX_DOCUMENT_BYTES}", body.len())));
+            return Err(document(format!(
+                "{} bytes, over {MAX_DOCUMENT_BYTES}",
+                body.len()
+            )));
         }
         serde_json::from_slice(&body).map_err(|e| document(format!("bad JSON: {e}")))
     }
@@ -78,7 +93,10 @@ impl HttpFetcher {
 impl KeyFetcher for HttpFetcher {
     async fn discovery(&self, url: &str) -> Result<Discovery, FetchError> {
         let d: Discovery = self.get_json(url).await?;
-        let bad = |reason: &str| FetchError::Document { url: url.to_owned(), reason: reason.to_owned() };
+        let bad = |reason: &str| FetchError::Document {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
         if d.issuer.is_empty() {
             return Err(bad("no issuer"));
         }

@@ -53,7 +53,10 @@ pub struct Key {
 
 impl std::fmt::Debug for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Key").field("kid", &self.kid).field("issuer", &self.issuer).finish()
+        f.debug_struct("Key")
+            .field("kid", &self.kid)
+            .field("issuer", &self.issuer)
+            .finish()
     }
 }
 
@@ -79,10 +82,20 @@ impl KeySet {
     }
 
     /// Adds an already-parsed RSA public key (bench and tests).
-    pub fn insert_rsa(&mut self, kid: &str, n: &[u8], e: &[u8], issuer: Option<&str>) -> Result<(), String> {
+    pub fn insert_rsa(
+        &mut self,
+        kid: &str,
+        n: &[u8],
+        e: &[u8],
+        issuer: Option<&str>,
+    ) -> Result<(), String> {
         let public = parse_components(n, e)?;
         self.keys.retain(|k| &*k.kid != kid);
-        self.keys.push(Key { kid: kid.into(), issuer: issuer.map(Into::into), public });
+        self.keys.push(Key {
+            kid: kid.into(),
+            issuer: issuer.map(Into::into),
+            public,
+        });
         Ok(())
     }
 
@@ -125,10 +138,18 @@ fn parse_jwk(jwk: &Jwk) -> Result<Key, String> {
     if jwk.kid.is_empty() {
         return Err("no kid".into());
     }
-    let n = URL_SAFE_NO_PAD.decode(jwk.n.trim_end_matches('=')).map_err(|e| format!("n: {e}"))?;
-    let e = URL_SAFE_NO_PAD.decode(jwk.e.trim_end_matches('=')).map_err(|e| format!("e: {e}"))?;
+    let n = URL_SAFE_NO_PAD
+        .decode(jwk.n.trim_end_matches('='))
+        .map_err(|e| format!("n: {e}"))?;
+    let e = URL_SAFE_NO_PAD
+        .decode(jwk.e.trim_end_matches('='))
+        .map_err(|e| format!("e: {e}"))?;
     let public = parse_components(&n, &e)?;
-    Ok(Key { kid: jwk.kid.as_str().into(), issuer: jwk.issuer.as_deref().map(Into::into), public })
+    Ok(Key {
+        kid: jwk.kid.as_str().into(),
+        issuer: jwk.issuer.as_deref().map(Into::into),
+        public,
+    })
 }
 
 fn parse_components(n: &[u8], e: &[u8]) -> Result<ParsedPublicKey, String> {
@@ -141,9 +162,12 @@ fn parse_components(n: &[u8], e: &[u8]) -> Result<ParsedPublicKey, String> {
     if n.len() * 8 < 2048 {
         return Err(format!("modulus of {} bits is below 2048", n.len() * 8));
     }
-    RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() }
-        .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
-        .map_err(|e| format!("RSA key rejected: {e}"))
+    RsaPublicKeyComponents {
+        n: n.as_slice(),
+        e: e.as_slice(),
+    }
+    .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+    .map_err(|e| format!("RSA key rejected: {e}"))
 }
 
 #[cfg(test)]

@@ -33,24 +33,37 @@ impl SigningError {
 impl SigningKey {
     /// Generates a fresh RSA-2048 key (slow: tens to hundreds of milliseconds).
     pub fn generate(kid: &str) -> Result<Self, SigningError> {
-        let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|e| SigningError(e.to_string()))?;
-        Ok(Self { kid: kid.to_owned(), pair })
+        let pair =
+            RsaKeyPair::generate(KeySize::Rsa2048).map_err(|e| SigningError(e.to_string()))?;
+        Ok(Self {
+            kid: kid.to_owned(),
+            pair,
+        })
     }
 
     /// Loads a key from PKCS#8 DER.
     pub fn from_pkcs8(kid: &str, der: &[u8]) -> Result<Self, SigningError> {
         let pair = RsaKeyPair::from_pkcs8(der).map_err(|e| SigningError(e.to_string()))?;
-        Ok(Self { kid: kid.to_owned(), pair })
+        Ok(Self {
+            kid: kid.to_owned(),
+            pair,
+        })
     }
 
     /// Modulus, big-endian without leading zeros.
     pub fn modulus(&self) -> &[u8] {
-        self.pair.public_key().modulus().big_endian_without_leading_zero()
+        self.pair
+            .public_key()
+            .modulus()
+            .big_endian_without_leading_zero()
     }
 
     /// Public exponent, big-endian without leading zeros.
     pub fn exponent(&self) -> &[u8] {
-        self.pair.public_key().exponent().big_endian_without_leading_zero()
+        self.pair
+            .public_key()
+            .exponent()
+            .big_endian_without_leading_zero()
     }
 
     /// The public half as Entra publishes it, with an optional `issuer` extension.
@@ -77,7 +90,10 @@ impl SigningKey {
 
     /// Signs `claims` with Entra's header shape (`typ` JWT, `alg` RS256, `kid`).
     pub fn sign(&self, claims: &Value) -> Result<String, SigningError> {
-        self.sign_with_header(&json!({"typ": "JWT", "alg": "RS256", "kid": self.kid}), claims)
+        self.sign_with_header(
+            &json!({"typ": "JWT", "alg": "RS256", "kid": self.kid}),
+            claims,
+        )
     }
 
     /// Signs `claims` under an arbitrary header (to build wrong tokens on purpose).

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use mamgate_core::identity::guid_eq;
 use mamgate_core::ErrorId;
 
-use crate::claims::{Claims, Header, Payload};
+use crate::claims::{Claims, Header, NumericDate, Payload};
 use crate::error::TokenError;
 use crate::keys::KeySet;
 
@@ -68,20 +68,32 @@ fn malformed(what: impl std::fmt::Display) -> Failure {
     Failure::Refused(TokenError::invalid(format!("malformed token: {what}")))
 }
 
-pub(crate) fn check(token: &str, keys: &KeySet, params: &ValidationParams<'_>, now: i64) -> Result<Claims, Failure> {
+pub(crate) fn check(
+    token: &str,
+    keys: &KeySet,
+    params: &ValidationParams<'_>,
+    now: i64,
+) -> Result<Claims, Failure> {
     // Row 8: shape, header, signature, key issuer.
     if token.len() > MAX_TOKEN_BYTES {
-        return Err(malformed(format_args!("{} bytes, over 16 KiB", token.len())));
+        return Err(malformed(format_args!(
+            "{} bytes, over 16 KiB",
+            token.len()
+        )));
     }
     let mut parts = token.split('.');
     let (h64, p64, s64) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => (h, p, s),
+        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => {
+            (h, p, s)
+        }
         _ => return Err(malformed("not three base64url parts")),
     };
 
     let mut header_buf = [0u8; 512];
-    let header_bytes = decode_small(h64, &mut header_buf).map_err(|e| malformed(format_args!("header: {e}")))?;
-    let header: Header<'_> = parse_object(&header_bytes).map_err(|e| malformed(format_args!("header: {e}")))?;
+    let header_bytes =
+        decode_small(h64, &mut header_buf).map_err(|e| malformed(format_args!("header: {e}")))?;
+    let header: Header<'_> =
+        parse_object(&header_bytes).map_err(|e| malformed(format_args!("header: {e}")))?;
     match header.alg.as_deref() {
         Some("RS256") => {}
         other => return Err(TokenError::invalid(format!("alg {other:?} is not RS256")).into()),
@@ -95,19 +107,25 @@ pub(crate) fn check(token: &str, keys: &KeySet, params: &ValidationParams<'_>, n
     URL_SAFE_NO_PAD
         .decode_vec(p64, &mut payload_bytes)
         .map_err(|e| malformed(format_args!("payload: {e}")))?;
-    let payload: Payload<'_> = parse_object(&payload_bytes).map_err(|e| malformed(format_args!("payload: {e}")))?;
-    let exp = match payload.exp {
-        Some(e) if e.is_finite() => e as i64,
-        _ => return Err(malformed("no exp")),
+    let payload: Payload<'_> =
+        parse_object(&payload_bytes).map_err(|e| malformed(format_args!("payload: {e}")))?;
+    let Some(NumericDate(exp)) = payload.exp else {
+        return Err(malformed("no exp"));
     };
 
-    let key = keys.get(kid).ok_or_else(|| Failure::UnknownKid(kid.to_owned()))?;
+    let key = keys
+        .get(kid)
+        .ok_or_else(|| Failure::UnknownKid(kid.to_owned()))?;
     let mut sig_buf = [0u8; 1024];
     let sig_len = URL_SAFE_NO_PAD
         .decode_slice(s64, &mut sig_buf)
         .map_err(|e| malformed(format_args!("signature: {e}")))?;
     let signed = token.get(..h64.len() + 1 + p64.len()).unwrap_or_default();
-    verify(&key.public, signed, sig_buf.get(..sig_len).unwrap_or_default())?;
+    verify(
+        &key.public,
+        signed,
+        sig_buf.get(..sig_len).unwrap_or_default(),
+    )?;
 
     let iss = payload.iss.as_deref().unwrap_or_default();
     let tid = payload.tid.as_deref().unwrap_or_default();
@@ -130,7 +148,10 @@ pub(crate) fn check(token: &str, keys: &KeySet, params: &ValidationParams<'_>, n
     if now > exp.saturating_add(CLOCK_SKEW_SECS) {
         return Err(TokenError::new(
             ErrorId::TokenExpired,
-            format!("expired: exp {exp} is {} s before now {now} (skew {CLOCK_SKEW_SECS} s)", now - exp),
+            format!(
+                "expired: exp {exp} is {} s before now {now} (skew {CLOCK_SKEW_SECS} s)",
+                now.saturating_sub(exp)
+            ),
         )
         .into());
     }
@@ -143,7 +164,11 @@ pub(crate) fn check(token: &str, keys: &KeySet, params: &ValidationParams<'_>, n
             (true, false) => "oid",
             _ => "tid",
         };
-        return Err(TokenError::new(ErrorId::MissingClaims, format!("{missing} claim missing or empty")).into());
+        return Err(TokenError::new(
+            ErrorId::MissingClaims,
+            format!("{missing} claim missing or empty"),
+        )
+        .into());
     }
 
     // Row 11.
@@ -173,25 +198,37 @@ pub(crate) fn check(token: &str, keys: &KeySet, params: &ValidationParams<'_>, n
     match &payload.aud {
         Some(aud) if aud.contains(params.client_id) => {}
         Some(aud) => {
-            return Err(TokenError::invalid(format!("aud {} is not ClientId {}", aud.describe(), params.client_id)).into())
+            return Err(TokenError::invalid(format!(
+                "aud {} is not ClientId {}",
+                aud.describe(),
+                params.client_id
+            ))
+            .into())
         }
         None => return Err(TokenError::invalid("no aud").into()),
     }
-    if let Some(nbf) = payload.nbf.filter(|n| *n as i64 > now.saturating_add(CLOCK_SKEW_SECS)) {
+    if let Some(NumericDate(nbf)) = payload
+        .nbf
+        .filter(|n| n.0 > now.saturating_add(CLOCK_SKEW_SECS))
+    {
         return Err(TokenError::invalid(format!(
-            "not yet valid: nbf {} is {} s after now {now} (skew {CLOCK_SKEW_SECS} s)",
-            nbf as i64,
-            nbf as i64 - now
+            "not yet valid: nbf {nbf} is {} s after now {now} (skew {CLOCK_SKEW_SECS} s)",
+            nbf.saturating_sub(now)
         ))
         .into());
     }
     if payload.idtyp.as_deref() == Some("app") {
-        return Err(TokenError::invalid("app-only token (idtyp app): a user token is required").into());
+        return Err(
+            TokenError::invalid("app-only token (idtyp app): a user token is required").into(),
+        );
     }
     let scp = match payload.scp.as_deref() {
         Some(s) => s,
         None if payload.roles.is_some() => {
-            return Err(TokenError::invalid("app-only token (roles without scp): a user token is required").into())
+            return Err(TokenError::invalid(
+                "app-only token (roles without scp): a user token is required",
+            )
+            .into())
         }
         None => "",
     };

@@ -10,6 +10,7 @@ use crate::state::AppState;
 mod config;
 mod intune;
 mod license;
+mod office365;
 mod system;
 mod users;
 
@@ -19,6 +20,8 @@ pub use license::load_installed as load_license;
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/oauth/intune", post(intune::login_by_intune))
+        .route("/oauth/office365/login", get(office365::login))
+        .route("/signup/office365/complete", get(office365::complete))
         .route("/api/v4/system/ping", get(system::ping))
         .route("/api/v4/audits", get(system::audits))
         .route("/api/v4/config/client", get(config::client_config))

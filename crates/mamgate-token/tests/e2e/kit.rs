@@ -22,7 +22,12 @@ pub const CLIENT: &str = "22222222-3333-4444-5555-666666666666";
 /// Two RSA-2048 keys, generated once for the whole binary (generation is slow).
 pub fn keys() -> &'static [SigningKey; 2] {
     static KEYS: OnceLock<[SigningKey; 2]> = OnceLock::new();
-    KEYS.get_or_init(|| [SigningKey::generate("k1").unwrap(), SigningKey::generate("k2").unwrap()])
+    KEYS.get_or_init(|| {
+        [
+            SigningKey::generate("k1").unwrap(),
+            SigningKey::generate("k2").unwrap(),
+        ]
+    })
 }
 
 #[derive(Default)]
@@ -40,9 +45,16 @@ impl Emulator {
     pub async fn start(published: &[usize]) -> Arc<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let emu = Arc::new(Emulator { base, published: Mutex::new(published.to_vec()), ..Default::default() });
+        let emu = Arc::new(Emulator {
+            base,
+            published: Mutex::new(published.to_vec()),
+            ..Default::default()
+        });
         let app = Router::new()
-            .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery))
+            .route(
+                "/{tenant}/v2.0/.well-known/openid-configuration",
+                get(discovery),
+            )
             .route("/{tenant}/discovery/v2.0/keys", get(jwks))
             .with_state(emu.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -82,7 +94,9 @@ impl Emulator {
     pub fn token_with_kid(&self, idx: usize, kid: &str, now_secs: i64) -> String {
         let mut claims = sample_claims(TENANT, CLIENT, now_secs);
         claims["iss"] = json!(format!("{}/{TENANT}/v2.0", self.base));
-        keys()[idx].sign_with_header(&json!({"typ":"JWT","alg":"RS256","kid":kid}), &claims).unwrap()
+        keys()[idx]
+            .sign_with_header(&json!({"typ":"JWT","alg":"RS256","kid":kid}), &claims)
+            .unwrap()
     }
 
     pub fn jwks_hits(&self) -> usize {
@@ -115,7 +129,12 @@ async fn jwks(State(emu): State<Arc<Emulator>>) -> Response {
     }
     let issuer = emu.issuer_template();
     let published = emu.published.lock().unwrap().clone();
-    let doc = Jwks { keys: published.iter().map(|i| keys()[*i].jwk(Some(&issuer))).collect() };
+    let doc = Jwks {
+        keys: published
+            .iter()
+            .map(|i| keys()[*i].jwk(Some(&issuer)))
+            .collect(),
+    };
     Json(serde_json::to_value(doc).unwrap_or(Value::Null)).into_response()
 }
 
@@ -132,7 +151,13 @@ pub fn validator() -> Arc<Validator> {
 /// A validator on the real HTTP fetcher and a manual clock.
 pub fn validator_with_clock() -> (Arc<Validator>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(1_700_000_000_000));
-    (Arc::new(Validator::with_clock(Arc::new(HttpFetcher::new().unwrap()), clock.clone())), clock)
+    (
+        Arc::new(Validator::with_clock(
+            Arc::new(HttpFetcher::new().unwrap()),
+            clock.clone(),
+        )),
+        clock,
+    )
 }
 
 /// Polls `cond` until it holds or `deadline` passes; returns whether it held.

@@ -19,7 +19,10 @@ async fn warm_cache_survives_an_outage() {
     v.validate(&emu.token(0, now), &intune, now).await.unwrap();
 
     // An unknown kid refreshes, the refresh fails, the last known good keys stay.
-    let err = v.validate(&emu.token(1, now), &intune, now).await.unwrap_err();
+    let err = v
+        .validate(&emu.token(1, now), &intune, now)
+        .await
+        .unwrap_err();
     assert_eq!(err.id, ErrorId::InvalidToken);
     assert_eq!(v.stats().failures, 1);
     v.validate(&emu.token(0, now), &intune, now).await.unwrap();
@@ -33,12 +36,22 @@ async fn cold_cache_outage_is_jwks_init_at_most_one_attempt_per_second() {
     let intune = emu.intune();
     let now = now_secs();
 
-    let err = v.validate(&emu.token(0, now), &intune, now).await.unwrap_err();
+    let err = v
+        .validate(&emu.token(0, now), &intune, now)
+        .await
+        .unwrap_err();
     assert_eq!(err.id, ErrorId::JwksInit);
     assert!(err.reason.contains("503"), "{}", err.reason);
     // Row 7 precedes row 8: even garbage answers JwksInit while there are no keys.
-    assert_eq!(v.validate("garbage", &intune, now).await.unwrap_err().id, ErrorId::JwksInit);
-    assert_eq!(emu.discovery_hits.load(Ordering::SeqCst), 1, "no second attempt within a second");
+    assert_eq!(
+        v.validate("garbage", &intune, now).await.unwrap_err().id,
+        ErrorId::JwksInit
+    );
+    assert_eq!(
+        emu.discovery_hits.load(Ordering::SeqCst),
+        1,
+        "no second attempt within a second"
+    );
 
     clock.advance(COLD_RETRY_INTERVAL_MS);
     emu.fail.store(false, Ordering::SeqCst);
@@ -54,7 +67,10 @@ async fn cold_cache_recovers_within_seconds_on_the_wall_clock() {
     let v = validator();
     let intune = emu.intune();
     let now = now_secs();
-    let err = v.validate(&emu.token(0, now), &intune, now).await.unwrap_err();
+    let err = v
+        .validate(&emu.token(0, now), &intune, now)
+        .await
+        .unwrap_err();
     assert_eq!(err.id, ErrorId::JwksInit);
 
     emu.fail.store(false, Ordering::SeqCst);
@@ -65,7 +81,11 @@ async fn cold_cache_recovers_within_seconds_on_the_wall_clock() {
     })
     .await;
     assert!(recovered, "not recovered within 3 s");
-    assert!(back.elapsed() < Duration::from_millis(2500), "took {:?}", back.elapsed());
+    assert!(
+        back.elapsed() < Duration::from_millis(2500),
+        "took {:?}",
+        back.elapsed()
+    );
     assert!(v.stats().fetches <= 3, "{:?}", v.stats());
 }
 
@@ -78,7 +98,10 @@ async fn keys_older_than_a_day_without_refresh_are_dropped() {
     emu.fail.store(true, Ordering::SeqCst);
     clock.advance(MAX_KEY_AGE_MS + 1);
     let now = now_secs();
-    let err = v.validate(&emu.token(0, now), &intune, now).await.unwrap_err();
+    let err = v
+        .validate(&emu.token(0, now), &intune, now)
+        .await
+        .unwrap_err();
     assert_eq!(err.id, ErrorId::JwksInit);
     assert_eq!(v.stats().dropped_stale, 1);
 }

@@ -14,15 +14,25 @@ async fn at_most_one_kid_refresh_per_five_minutes() {
     let now = now_secs();
 
     // k2 is not published yet: one refresh, then row 8.
-    let err = v.validate(&emu.token(1, now), &intune, now).await.unwrap_err();
+    let err = v
+        .validate(&emu.token(1, now), &intune, now)
+        .await
+        .unwrap_err();
     assert_eq!(err.id, ErrorId::InvalidToken);
     assert_eq!(emu.jwks_hits(), 2);
 
     emu.publish(&[0, 1]);
     clock.advance(KID_REFRESH_INTERVAL_MS - 1);
-    let err = v.validate(&emu.token(1, now), &intune, now).await.unwrap_err();
+    let err = v
+        .validate(&emu.token(1, now), &intune, now)
+        .await
+        .unwrap_err();
     assert_eq!(err.id, ErrorId::InvalidToken);
-    assert!(err.reason.contains("next refresh allowed"), "{}", err.reason);
+    assert!(
+        err.reason.contains("next refresh allowed"),
+        "{}",
+        err.reason
+    );
     assert_eq!(emu.jwks_hits(), 2, "no refresh inside the window");
 
     clock.advance(1);
