@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod cluster;
 pub mod context;
 pub mod error;
 pub mod intune_login;
@@ -84,6 +85,7 @@ pub async fn start(opts: ServerOptions) -> std::io::Result<RunningServer> {
             }
         });
     }
+    cluster::follow(state.clone());
     let listener = TcpListener::bind(listen_addr(&opts.listen)).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -107,4 +107,20 @@ pub trait Store: Send + Sync + 'static {
     async fn get_config(&self) -> Result<Option<Value>, StoreError>;
     /// Replaces the stored configuration document.
     async fn set_config(&self, config: Value) -> Result<(), StoreError>;
+
+    /// Tells every node sharing this database that something changed (`config`, `license`,
+    /// `user_deactivated:<id>`, `session_revoked:<id>`). A single-node store has no one to tell.
+    async fn publish(&self, _notice: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Notices published by any node (this one included), plus [`RECONNECTED`] after the
+    /// listener lost and regained its connection (notices may have been missed). `None` for a
+    /// single-node store.
+    fn notices(&self) -> Option<tokio::sync::broadcast::Receiver<String>> {
+        None
+    }
 }
+
+/// The notice sent after the listener reconnects: reload everything shared.
+pub const RECONNECTED: &str = "reconnected";

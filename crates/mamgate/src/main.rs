@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod sandbox;
 
 #[derive(Parser)]
 #[command(name = "mamgate", version, about = "Microsoft Intune MAM mobile sign-in, Mattermost-compatible")]
@@ -26,6 +27,11 @@ enum Command {
     License(cmd::license::Command),
     /// Explain an error id, AADSTS code or enrollment outcome.
     Explain(cmd::explain::Args),
+    /// Run the offline Entra ID or Intune emulator, or write an example tenant file.
+    #[command(subcommand)]
+    Emulate(cmd::emulate::Command),
+    /// The whole chain on this machine: server, Entra and Intune emulators, license, users.
+    Sandbox(cmd::sandbox::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -44,6 +50,8 @@ fn main() -> std::process::ExitCode {
             Command::User(c) => cmd::user::run(c).await,
             Command::License(c) => cmd::license::run(c).await,
             Command::Explain(a) => cmd::explain::run(a),
+            Command::Emulate(c) => cmd::emulate::run(c).await,
+            Command::Sandbox(a) => cmd::sandbox::run(a).await,
         }
     });
     match result {

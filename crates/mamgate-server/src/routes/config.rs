@@ -40,6 +40,7 @@ pub async fn patch_config(State(state): State<Arc<AppState>>, authed: Authed, bo
 async fn save(state: &AppState, new: Config) -> Result<Json<Value>, AppError> {
     let before = client::client_config(&state.config(), state.license().as_ref());
     let effective = state.settings.save(state.store.as_ref(), new).await?;
+    crate::cluster::announce(state, crate::cluster::CONFIG).await;
     if client::client_config(&effective, state.license().as_ref()) != before {
         state.broadcast_client_config();
     }

@@ -31,6 +31,7 @@ pub async fn upload(State(state): State<Arc<AppState>>, authed: Authed, mut form
     state.store.set_license(Some(file)).await?;
     state.set_license(Some(license.clone()));
     state.broadcast_client_config();
+    crate::cluster::announce(&state, crate::cluster::LICENSE).await;
     Ok(Json(json!(client::client_license(Some(&license)))))
 }
 
@@ -39,6 +40,7 @@ pub async fn remove(State(state): State<Arc<AppState>>, authed: Authed) -> Resul
     state.store.set_license(None).await?;
     state.set_license(None);
     state.broadcast_client_config();
+    crate::cluster::announce(&state, crate::cluster::LICENSE).await;
     Ok(Json(json!({"status": "OK"})))
 }
 

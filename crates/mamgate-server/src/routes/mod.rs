@@ -14,7 +14,7 @@ mod office365;
 mod system;
 mod users;
 
-pub use license::load_installed as load_license;
+pub(crate) use license::load_installed as load_license;
 
 /// The whole HTTP API.
 pub fn router(state: Arc<AppState>) -> Router {

@@ -53,6 +53,7 @@ pub async fn logout(State(state): State<Arc<AppState>>, headers: axum::http::Hea
         if let Ok(authed) = auth::authenticate(&state, &token).await {
             state.store.revoke_session(&authed.session.id).await?;
             state.broadcast(crate::state::CLOSE_SESSION, Value::String(authed.session.id.clone()), "");
+            crate::cluster::announce(&state, &format!("{}:{}", crate::cluster::SESSION_REVOKED, authed.session.id)).await;
         }
     }
     let mut resp = Json(json!({"status": "OK"})).into_response();
@@ -113,6 +114,7 @@ pub async fn set_active(State(state): State<Arc<AppState>>, authed: Authed, Path
     state.broadcast("user_updated", json!({ "user": user.sanitized() }), "");
     if !body.active {
         state.broadcast(crate::state::CLOSE_USER, Value::Null, &user.id);
+        crate::cluster::announce(&state, &format!("{}:{}", crate::cluster::USER_DEACTIVATED, user.id)).await;
     }
     Ok(Json(json!({"status": "OK"})))
 }

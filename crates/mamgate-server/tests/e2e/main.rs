@@ -5,3 +5,4 @@ mod api;
 mod compat;
 mod intune_rows;
 mod kit;
+mod office365_web;

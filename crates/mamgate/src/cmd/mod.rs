@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
 pub mod config;
+pub mod emulate;
 pub mod explain;
 pub mod license;
+pub mod sandbox;
 pub mod serve;
 pub mod user;
 

@@ -128,3 +128,43 @@ fn serve_creates_a_config_and_answers_ping() {
     assert!(dir.path().join("config.json").exists());
     assert!(dir.path().join("data/mamgate.db").exists());
 }
+
+#[test]
+fn emulators_run_standalone_and_print_their_urls() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let o = mamgate(&["emulate", "init", "--out", "tenant.json", "--authority", &format!("http://127.0.0.1:{port}")], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let tenant: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("tenant.json")).unwrap()).unwrap();
+    let tenant_id = tenant["tenant_id"].as_str().unwrap().to_string();
+    let mut entra = Command::new(env!("CARGO_BIN_EXE_mamgate"))
+        .args(["emulate", "entra", "--tenant", "tenant.json", "--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(d)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(entra.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.contains(&format!("http://127.0.0.1:{port}")), "{line}");
+    let mut intune = Command::new(env!("CARGO_BIN_EXE_mamgate"))
+        .args(["emulate", "intune", "--tenant", "tenant.json", "--listen", "127.0.0.1:0"])
+        .current_dir(d)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut intune_line = String::new();
+    BufReader::new(intune.stdout.take().unwrap()).read_line(&mut intune_line).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let discovery: serde_json::Value = rt.block_on(async {
+        reqwest::get(format!("http://127.0.0.1:{port}/{tenant_id}/v2.0/.well-known/openid-configuration"))
+            .await.unwrap().json().await.unwrap()
+    });
+    let _ = entra.kill();
+    let _ = intune.kill();
+    let _ = entra.wait();
+    let _ = intune.wait();
+    assert!(discovery["jwks_uri"].as_str().unwrap().contains("/discovery/v2.0/keys"), "{discovery}");
+    assert!(intune_line.starts_with("Intune emulator: http://127.0.0.1:"), "{intune_line}");
+}
