@@ -19,9 +19,18 @@ use worker::Workers;
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Page cache per connection (KiB, as SQLite's negative `cache_size`): keeps the user indexes
-/// of a million-user store warm without growing the server much.
-const CACHE_KIB: i64 = 16 * 1024;
+/// Page cache per reader connection (KiB, as SQLite's negative `cache_size`): the upper index
+/// levels of a million-user store stay warm without growing the server much.
+const READER_CACHE_KIB: i64 = 16 * 1024;
+
+/// The writer touches four unique indexes per new user at random places: a bigger cache keeps
+/// bulk creation (LDAP sync, a million-user import) from turning into random disk I/O.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
+
+/// Reads through a memory map rather than `pread` into each connection's cache: at 1,000,000
+/// users a lookup otherwise pays several syscalls and page copies (measured 56–87 µs vs
+/// 32 µs at 1,000 users). Address space only; the pages are the OS's shared file cache.
+const MMAP_BYTES: i64 = 1 << 30;
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
@@ -37,7 +46,7 @@ impl SqliteStore {
                 .map_err(|e| StoreError::Database(format!("{}: {e}", parent.display())))?;
         }
         let writer = Connection::open(path)?;
-        tune(&writer)?;
+        tune(&writer, WRITER_CACHE_KIB)?;
         writer.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))?;
         writer.pragma_update(None, "synchronous", "NORMAL")?;
         migrate::migrate(&writer)?;
@@ -46,7 +55,7 @@ impl SqliteStore {
         let readers = (0..count)
             .map(|_| {
                 let conn = Connection::open_with_flags(path, flags)?;
-                tune(&conn)?;
+                tune(&conn, READER_CACHE_KIB)?;
                 Ok(conn)
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -55,9 +64,11 @@ impl SqliteStore {
 }
 
 /// Settings every connection shares.
-fn tune(conn: &Connection) -> Result<(), StoreError> {
+fn tune(conn: &Connection, cache_kib: i64) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    conn.pragma_update(None, "cache_size", -cache_kib)?;
+    // PRAGMA mmap_size answers with the size it granted; the answer is not needed.
+    conn.query_row(&format!("PRAGMA mmap_size = {MMAP_BYTES}"), [], |_| Ok(()))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

@@ -146,7 +146,9 @@ fn emulators_run_standalone_and_print_their_urls() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(entra.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    // Kept open until the end: the emulator prints more lines after the first.
+    let mut entra_out = BufReader::new(entra.stdout.take().unwrap());
+    entra_out.read_line(&mut line).unwrap();
     assert!(line.contains(&format!("http://127.0.0.1:{port}")), "{line}");
     let mut intune = Command::new(env!("CARGO_BIN_EXE_mamgate"))
         .args(["emulate", "intune", "--tenant", "tenant.json", "--listen", "127.0.0.1:0"])
@@ -155,7 +157,8 @@ fn emulators_run_standalone_and_print_their_urls() {
         .spawn()
         .unwrap();
     let mut intune_line = String::new();
-    BufReader::new(intune.stdout.take().unwrap()).read_line(&mut intune_line).unwrap();
+    let mut intune_out = BufReader::new(intune.stdout.take().unwrap());
+    intune_out.read_line(&mut intune_line).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let discovery: serde_json::Value = rt.block_on(async {
         reqwest::get(format!("http://127.0.0.1:{port}/{tenant_id}/v2.0/.well-known/openid-configuration"))
@@ -165,6 +168,7 @@ fn emulators_run_standalone_and_print_their_urls() {
     let _ = intune.kill();
     let _ = entra.wait();
     let _ = intune.wait();
+    drop((entra_out, intune_out));
     assert!(discovery["jwks_uri"].as_str().unwrap().contains("/discovery/v2.0/keys"), "{discovery}");
     assert!(intune_line.starts_with("Intune emulator: http://127.0.0.1:"), "{intune_line}");
 }
