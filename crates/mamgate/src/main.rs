@@ -32,6 +32,8 @@ enum Command {
     Emulate(cmd::emulate::Command),
     /// The whole chain on this machine: server, Entra and Intune emulators, license, users.
     Sandbox(cmd::sandbox::Args),
+    /// The device simulator: a phone running the Mattermost app's Intune logic.
+    Mobile(mamgate_mobile::MobileArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -52,6 +54,7 @@ fn main() -> std::process::ExitCode {
             Command::Explain(a) => cmd::explain::run(a),
             Command::Emulate(c) => cmd::emulate::run(c).await,
             Command::Sandbox(a) => cmd::sandbox::run(a).await,
+            Command::Mobile(a) => mamgate_mobile::run_cli(a).await.map_err(anyhow::Error::from),
         }
     });
     match result {
