@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 mod cmd;
+mod demo;
 mod sandbox;
 
 #[derive(Parser)]
@@ -14,6 +15,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run every scripted scenario against a fresh sandbox and print the table.
+    Demo(cmd::demo::Args),
     /// Run the server.
     Serve(cmd::serve::Args),
     /// Validate, read or change a configuration file.
@@ -47,6 +50,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Demo(a) => cmd::demo::run(a).await,
             Command::Serve(a) => cmd::serve::run(a).await,
             Command::Config(c) => cmd::config::run(c).await,
             Command::User(c) => cmd::user::run(c).await,

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod config;
+pub mod demo;
 pub mod emulate;
 pub mod explain;
 pub mod license;
@@ -53,4 +54,16 @@ pub fn resolve(config_path: &Path, p: &str) -> PathBuf {
 /// Milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     mamgate_server::state::now_ms()
+}
+
+/// A short doctor verdict on a configuration and tenant file.
+pub async fn doctor_summary(config: &Path, tenant: &Path) -> String {
+    let _ = tenant;
+    match read_config(config) {
+        Ok(c) => match c.validate() {
+            Ok(()) => "doctor: configuration valid".to_string(),
+            Err(e) => format!("doctor: configuration invalid: {}", e.id),
+        },
+        Err(e) => format!("doctor: {e:#}"),
+    }
 }
