@@ -90,8 +90,14 @@ mod tests {
 
     #[test]
     fn conflict_names() {
-        assert_eq!(conflict_field("UNIQUE constraint failed: users.username"), "username");
-        assert_eq!(conflict_field("UNIQUE constraint failed: index 'users_email_key'"), "email");
+        assert_eq!(
+            conflict_field("UNIQUE constraint failed: users.username"),
+            "username"
+        );
+        assert_eq!(
+            conflict_field("UNIQUE constraint failed: index 'users_email_key'"),
+            "email"
+        );
         assert_eq!(conflict_field("users_auth_key"), "auth");
         assert_eq!(conflict_field("sessions_token_key"), "token");
         assert_eq!(conflict_field("users_pkey"), "id");
@@ -106,8 +112,17 @@ mod tests {
 
     #[test]
     fn paging_saturates() {
-        assert_eq!(limit_offset(Page { page: 2, per_page: 10 }), (10, 20));
-        let (_, off) = limit_offset(Page { page: u32::MAX, per_page: u32::MAX });
+        assert_eq!(
+            limit_offset(Page {
+                page: 2,
+                per_page: 10
+            }),
+            (10, 20)
+        );
+        let (_, off) = limit_offset(Page {
+            page: u32::MAX,
+            per_page: u32::MAX,
+        });
         assert!(off > 0);
     }
 }

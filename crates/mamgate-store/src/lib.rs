@@ -66,7 +66,11 @@ pub trait Store: Send + Sync + 'static {
     /// By id.
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError>;
     /// By `(auth_service, auth_data)`: an index seek.
-    async fn get_user_by_auth(&self, auth_service: &str, auth_data: &str) -> Result<Option<User>, StoreError>;
+    async fn get_user_by_auth(
+        &self,
+        auth_service: &str,
+        auth_data: &str,
+    ) -> Result<Option<User>, StoreError>;
     /// By email (case-insensitive) or username.
     async fn get_user_by_login(&self, login: &str) -> Result<Option<User>, StoreError>;
     /// Ordered by username.
@@ -74,18 +78,33 @@ pub trait Store: Send + Sync + 'static {
     /// Every user, deactivated and bots included.
     async fn count_users(&self) -> Result<u64, StoreError>;
     /// Calls `f` for every user, in id order, without holding them all in memory.
-    async fn scan_users(&self, f: &mut (dyn for<'u> FnMut(&'u User) + Send)) -> Result<(), StoreError>;
+    async fn scan_users(
+        &self,
+        f: &mut (dyn for<'u> FnMut(&'u User) + Send),
+    ) -> Result<(), StoreError>;
     /// Replaces the user's fields (not its id or create_at).
     async fn update_user(&self, user: User) -> Result<User, StoreError>;
     /// Sets `delete_at` (0 = active); deactivating revokes every session of the user in the
     /// same transaction. Returns the updated user.
-    async fn set_user_active(&self, id: &str, active: bool, now_ms: i64) -> Result<User, StoreError>;
+    async fn set_user_active(
+        &self,
+        id: &str,
+        active: bool,
+        now_ms: i64,
+    ) -> Result<User, StoreError>;
 
     /// Inserts a session; when `revoke_device_id` is given, first revokes the user's other
     /// sessions with that device id, in the same transaction. Writes are group-committed.
-    async fn create_session(&self, session: Session, revoke_device_id: Option<String>) -> Result<(), StoreError>;
+    async fn create_session(
+        &self,
+        session: Session,
+        revoke_device_id: Option<String>,
+    ) -> Result<(), StoreError>;
     /// A live (not revoked) session; expiry is the caller's check.
-    async fn get_session_by_token_hash(&self, token_hash: &str) -> Result<Option<Session>, StoreError>;
+    async fn get_session_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Session>, StoreError>;
     /// Deletes the session; revoking an unknown id is not an error.
     async fn revoke_session(&self, id: &str) -> Result<(), StoreError>;
     /// Revokes every session of a user; returns how many.

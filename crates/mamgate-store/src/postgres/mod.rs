@@ -42,17 +42,23 @@ impl PostgresStore {
     pub async fn connect_with_schema(url: &str, schema: &str) -> Result<PostgresStore, StoreError> {
         let valid = !schema.is_empty()
             && schema.len() <= 63
-            && schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && schema
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
             && !schema.as_bytes().first().is_some_and(u8::is_ascii_digit);
         if !valid {
-            return Err(StoreError::Database(format!("invalid schema name {schema:?}")));
+            return Err(StoreError::Database(format!(
+                "invalid schema name {schema:?}"
+            )));
         }
         let mut config = parse(url)?;
         let (client, conn) = tokio::time::timeout(POOL_TIMEOUT, config.connect(NoTls))
             .await
             .map_err(|_| StoreError::Database("connect timed out".into()))??;
         let task = tokio::spawn(conn);
-        let created = client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await;
+        let created = client
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .await;
         drop(client);
         let _ = task.await;
         created?;
@@ -61,8 +67,13 @@ impl PostgresStore {
     }
 
     async fn start(config: tokio_postgres::Config) -> Result<PostgresStore, StoreError> {
-        let manager =
-            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
@@ -81,12 +92,17 @@ impl PostgresStore {
 }
 
 fn parse(url: &str) -> Result<tokio_postgres::Config, StoreError> {
-    url.parse().map_err(|e| StoreError::Database(format!("connection URL: {e}")))
+    url.parse()
+        .map_err(|e| StoreError::Database(format!("connection URL: {e}")))
 }
 
 #[async_trait]
 impl Store for PostgresStore {
-    async fn create_user(&self, mut user: User, promote_if_first: bool) -> Result<User, StoreError> {
+    async fn create_user(
+        &self,
+        mut user: User,
+        promote_if_first: bool,
+    ) -> Result<User, StoreError> {
         if user.id.is_empty() {
             user.id = new_id();
         }
@@ -97,7 +113,8 @@ impl Store for PostgresStore {
         }
         let tx = client.transaction().await?;
         // Under READ COMMITTED the EXISTS after the lock sees every user committed before it.
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FIRST_USER_LOCK]).await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FIRST_USER_LOCK])
+            .await?;
         if sql::no_users(&tx).await? {
             user.roles = roles::ADMIN.to_owned();
         }
@@ -108,11 +125,17 @@ impl Store for PostgresStore {
 
     async fn get_or_create_by_auth(&self, mut user: User) -> Result<AuthUser, StoreError> {
         if user.auth_data.is_empty() {
-            return Err(StoreError::Database("get_or_create_by_auth needs auth_data".into()));
+            return Err(StoreError::Database(
+                "get_or_create_by_auth needs auth_data".into(),
+            ));
         }
         let client = self.client().await?;
-        if let Some(found) = sql::user_by_auth(&client, &user.auth_service, &user.auth_data).await? {
-            return Ok(AuthUser { user: found, created: false });
+        if let Some(found) = sql::user_by_auth(&client, &user.auth_service, &user.auth_data).await?
+        {
+            return Ok(AuthUser {
+                user: found,
+                created: false,
+            });
         }
         if user.id.is_empty() {
             user.id = new_id();
@@ -121,12 +144,20 @@ impl Store for PostgresStore {
         // (the email) before ours reaches the auth index: so any conflict re-reads the key.
         let inserted = sql::insert_user(&client, &user, OnAuthConflict::Skip).await;
         match inserted {
-            Ok(true) => return Ok(AuthUser { user, created: true }),
+            Ok(true) => {
+                return Ok(AuthUser {
+                    user,
+                    created: true,
+                })
+            }
             Ok(false) | Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
         match sql::user_by_auth(&client, &user.auth_service, &user.auth_data).await? {
-            Some(found) => Ok(AuthUser { user: found, created: false }),
+            Some(found) => Ok(AuthUser {
+                user: found,
+                created: false,
+            }),
             None => Err(inserted.err().unwrap_or(StoreError::Conflict("auth"))),
         }
     }
@@ -135,7 +166,11 @@ impl Store for PostgresStore {
         sql::user_by_id(&self.client().await?, id).await
     }
 
-    async fn get_user_by_auth(&self, auth_service: &str, auth_data: &str) -> Result<Option<User>, StoreError> {
+    async fn get_user_by_auth(
+        &self,
+        auth_service: &str,
+        auth_data: &str,
+    ) -> Result<Option<User>, StoreError> {
         sql::user_by_auth(&self.client().await?, auth_service, auth_data).await
     }
 
@@ -152,7 +187,10 @@ impl Store for PostgresStore {
         sql::count_users(&self.client().await?).await
     }
 
-    async fn scan_users(&self, f: &mut (dyn for<'u> FnMut(&'u User) + Send)) -> Result<(), StoreError> {
+    async fn scan_users(
+        &self,
+        f: &mut (dyn for<'u> FnMut(&'u User) + Send),
+    ) -> Result<(), StoreError> {
         // Keyset batches by id: bounded memory, no transaction held across the scan.
         let client = self.client().await?;
         let mut after = String::new();
@@ -169,14 +207,23 @@ impl Store for PostgresStore {
     }
 
     async fn update_user(&self, user: User) -> Result<User, StoreError> {
-        sql::update_user(&self.client().await?, &user).await?.ok_or(StoreError::NotFound)
+        sql::update_user(&self.client().await?, &user)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
-    async fn set_user_active(&self, id: &str, active: bool, now_ms: i64) -> Result<User, StoreError> {
+    async fn set_user_active(
+        &self,
+        id: &str,
+        active: bool,
+        now_ms: i64,
+    ) -> Result<User, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let delete_at = if active { 0 } else { now_ms };
-        let user = sql::set_delete_at(&tx, id, delete_at, now_ms).await?.ok_or(StoreError::NotFound)?;
+        let user = sql::set_delete_at(&tx, id, delete_at, now_ms)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         if !active {
             sql::change(&tx, "DELETE FROM sessions WHERE user_id = $1", &[&id]).await?;
         }
@@ -184,7 +231,11 @@ impl Store for PostgresStore {
         Ok(user)
     }
 
-    async fn create_session(&self, mut session: Session, revoke_device_id: Option<String>) -> Result<(), StoreError> {
+    async fn create_session(
+        &self,
+        mut session: Session,
+        revoke_device_id: Option<String>,
+    ) -> Result<(), StoreError> {
         if session.id.is_empty() {
             session.id = new_id();
         }
@@ -204,17 +255,30 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn get_session_by_token_hash(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
+    async fn get_session_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Session>, StoreError> {
         sql::session_by_token_hash(&self.client().await?, token_hash).await
     }
 
     async fn revoke_session(&self, id: &str) -> Result<(), StoreError> {
-        sql::change(&self.client().await?, "DELETE FROM sessions WHERE id = $1", &[&id]).await?;
+        sql::change(
+            &self.client().await?,
+            "DELETE FROM sessions WHERE id = $1",
+            &[&id],
+        )
+        .await?;
         Ok(())
     }
 
     async fn revoke_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
-        sql::change(&self.client().await?, "DELETE FROM sessions WHERE user_id = $1", &[&user_id]).await
+        sql::change(
+            &self.client().await?,
+            "DELETE FROM sessions WHERE user_id = $1",
+            &[&user_id],
+        )
+        .await
     }
 
     async fn list_user_sessions(&self, user_id: &str) -> Result<Vec<Session>, StoreError> {
@@ -243,11 +307,19 @@ impl Store for PostgresStore {
 
     async fn get_config(&self) -> Result<Option<Value>, StoreError> {
         let text = sql::get_single(&self.client().await?, Single::Config).await?;
-        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Database(format!("stored config: {e}"))))
-            .transpose()
+        text.map(|t| {
+            serde_json::from_str(&t)
+                .map_err(|e| StoreError::Database(format!("stored config: {e}")))
+        })
+        .transpose()
     }
 
     async fn set_config(&self, config: Value) -> Result<(), StoreError> {
-        sql::set_single(&self.client().await?, Single::Config, Some(&config.to_string())).await
+        sql::set_single(
+            &self.client().await?,
+            Single::Config,
+            Some(&config.to_string()),
+        )
+        .await
     }
 }

@@ -18,7 +18,11 @@ pub(crate) fn migrate(conn: &Connection) -> Result<(), StoreError> {
         // must not both apply a migration.
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let applied = apply(conn, *version, sql);
-        let end = if applied.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let end = if applied.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
         let ended = conn.execute_batch(end);
         applied?;
         ended?;
@@ -27,11 +31,17 @@ pub(crate) fn migrate(conn: &Connection) -> Result<(), StoreError> {
 }
 
 fn apply(conn: &Connection, version: i64, sql: &str) -> Result<(), StoreError> {
-    let current: i64 =
-        conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| r.get(0))?;
+    let current: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+        [],
+        |r| r.get(0),
+    )?;
     if current < version {
         conn.execute_batch(sql)?;
-        conn.execute("INSERT INTO schema_version (version) VALUES (?1)", [version])?;
+        conn.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            [version],
+        )?;
     }
     Ok(())
 }
@@ -45,7 +55,9 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         migrate(&conn).unwrap();
         migrate(&conn).unwrap();
-        let v: i64 = conn.query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = conn
+            .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
     }
 }

@@ -59,7 +59,9 @@ impl SqliteStore {
                 Ok(conn)
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(SqliteStore { workers: Workers::start(writer, readers)? })
+        Ok(SqliteStore {
+            workers: Workers::start(writer, readers)?,
+        })
     }
 }
 
@@ -75,7 +77,11 @@ fn tune(conn: &Connection, cache_kib: i64) -> Result<(), StoreError> {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_user(&self, mut user: User, promote_if_first: bool) -> Result<User, StoreError> {
+    async fn create_user(
+        &self,
+        mut user: User,
+        promote_if_first: bool,
+    ) -> Result<User, StoreError> {
         if user.id.is_empty() {
             user.id = new_id();
         }
@@ -94,11 +100,19 @@ impl Store for SqliteStore {
 
     async fn get_or_create_by_auth(&self, mut user: User) -> Result<AuthUser, StoreError> {
         if user.auth_data.is_empty() {
-            return Err(StoreError::Database("get_or_create_by_auth needs auth_data".into()));
+            return Err(StoreError::Database(
+                "get_or_create_by_auth needs auth_data".into(),
+            ));
         }
         // Existing users (every sign-in but the first) never touch the writer.
-        if let Some(found) = self.get_user_by_auth(&user.auth_service, &user.auth_data).await? {
-            return Ok(AuthUser { user: found, created: false });
+        if let Some(found) = self
+            .get_user_by_auth(&user.auth_service, &user.auth_data)
+            .await?
+        {
+            return Ok(AuthUser {
+                user: found,
+                created: false,
+            });
         }
         if user.id.is_empty() {
             user.id = new_id();
@@ -106,10 +120,16 @@ impl Store for SqliteStore {
         self.workers
             .write(move |c| {
                 if let Some(found) = sql::user_by_auth(c, &user.auth_service, &user.auth_data)? {
-                    return Ok(AuthUser { user: found, created: false });
+                    return Ok(AuthUser {
+                        user: found,
+                        created: false,
+                    });
                 }
                 sql::insert_user(c, &user)?;
-                Ok(AuthUser { user, created: true })
+                Ok(AuthUser {
+                    user,
+                    created: true,
+                })
             })
             .await
     }
@@ -119,31 +139,47 @@ impl Store for SqliteStore {
         self.workers.read(move |c| sql::user_by_id(c, &id)).await
     }
 
-    async fn get_user_by_auth(&self, auth_service: &str, auth_data: &str) -> Result<Option<User>, StoreError> {
+    async fn get_user_by_auth(
+        &self,
+        auth_service: &str,
+        auth_data: &str,
+    ) -> Result<Option<User>, StoreError> {
         let (service, data) = (auth_service.to_owned(), auth_data.to_owned());
-        self.workers.read(move |c| sql::user_by_auth(c, &service, &data)).await
+        self.workers
+            .read(move |c| sql::user_by_auth(c, &service, &data))
+            .await
     }
 
     async fn get_user_by_login(&self, login: &str) -> Result<Option<User>, StoreError> {
         let login = login.to_owned();
-        self.workers.read(move |c| sql::user_by_login(c, &login)).await
+        self.workers
+            .read(move |c| sql::user_by_login(c, &login))
+            .await
     }
 
     async fn list_users(&self, page: Page) -> Result<Vec<User>, StoreError> {
         let (limit, offset) = limit_offset(page);
-        self.workers.read(move |c| sql::list_users(c, limit, offset)).await
+        self.workers
+            .read(move |c| sql::list_users(c, limit, offset))
+            .await
     }
 
     async fn count_users(&self) -> Result<u64, StoreError> {
         self.workers.read(sql::count_users).await
     }
 
-    async fn scan_users(&self, f: &mut (dyn for<'u> FnMut(&'u User) + Send)) -> Result<(), StoreError> {
+    async fn scan_users(
+        &self,
+        f: &mut (dyn for<'u> FnMut(&'u User) + Send),
+    ) -> Result<(), StoreError> {
         // Keyset batches by id: bounded memory, no read transaction held across the scan.
         let mut after = String::new();
         loop {
             let from = after.clone();
-            let batch = self.workers.read(move |c| sql::users_after(c, &from, SCAN_BATCH)).await?;
+            let batch = self
+                .workers
+                .read(move |c| sql::users_after(c, &from, SCAN_BATCH))
+                .await?;
             for user in &batch {
                 f(user);
             }
@@ -165,7 +201,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn set_user_active(&self, id: &str, active: bool, now_ms: i64) -> Result<User, StoreError> {
+    async fn set_user_active(
+        &self,
+        id: &str,
+        active: bool,
+        now_ms: i64,
+    ) -> Result<User, StoreError> {
         let id = id.to_owned();
         self.workers
             .write(move |c| {
@@ -181,7 +222,11 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn create_session(&self, mut session: Session, revoke_device_id: Option<String>) -> Result<(), StoreError> {
+    async fn create_session(
+        &self,
+        mut session: Session,
+        revoke_device_id: Option<String>,
+    ) -> Result<(), StoreError> {
         if session.id.is_empty() {
             session.id = new_id();
         }
@@ -195,19 +240,28 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn get_session_by_token_hash(&self, token_hash: &str) -> Result<Option<Session>, StoreError> {
+    async fn get_session_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Session>, StoreError> {
         let hash = token_hash.to_owned();
-        self.workers.read(move |c| sql::session_by_token_hash(c, &hash)).await
+        self.workers
+            .read(move |c| sql::session_by_token_hash(c, &hash))
+            .await
     }
 
     async fn revoke_session(&self, id: &str) -> Result<(), StoreError> {
         let id = id.to_owned();
-        self.workers.write(move |c| sql::revoke_session(c, &id)).await
+        self.workers
+            .write(move |c| sql::revoke_session(c, &id))
+            .await
     }
 
     async fn revoke_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
         let id = user_id.to_owned();
-        self.workers.write(move |c| sql::revoke_user_sessions(c, &id)).await
+        self.workers
+            .write(move |c| sql::revoke_user_sessions(c, &id))
+            .await
     }
 
     async fn list_user_sessions(&self, user_id: &str) -> Result<Vec<Session>, StoreError> {
@@ -219,30 +273,46 @@ impl Store for SqliteStore {
         if audit.id.is_empty() {
             audit.id = new_id();
         }
-        self.workers.write(move |c| sql::insert_audit(c, &audit)).await
+        self.workers
+            .write(move |c| sql::insert_audit(c, &audit))
+            .await
     }
 
     async fn list_audits(&self, page: Page) -> Result<Vec<Audit>, StoreError> {
         let (limit, offset) = limit_offset(page);
-        self.workers.read(move |c| sql::list_audits(c, limit, offset)).await
+        self.workers
+            .read(move |c| sql::list_audits(c, limit, offset))
+            .await
     }
 
     async fn get_license(&self) -> Result<Option<String>, StoreError> {
-        self.workers.read(|c| sql::get_single(c, Single::License)).await
+        self.workers
+            .read(|c| sql::get_single(c, Single::License))
+            .await
     }
 
     async fn set_license(&self, file: Option<String>) -> Result<(), StoreError> {
-        self.workers.write(move |c| sql::set_single(c, Single::License, file.as_deref())).await
+        self.workers
+            .write(move |c| sql::set_single(c, Single::License, file.as_deref()))
+            .await
     }
 
     async fn get_config(&self) -> Result<Option<Value>, StoreError> {
-        let text = self.workers.read(|c| sql::get_single(c, Single::Config)).await?;
-        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Database(format!("stored config: {e}"))))
-            .transpose()
+        let text = self
+            .workers
+            .read(|c| sql::get_single(c, Single::Config))
+            .await?;
+        text.map(|t| {
+            serde_json::from_str(&t)
+                .map_err(|e| StoreError::Database(format!("stored config: {e}")))
+        })
+        .transpose()
     }
 
     async fn set_config(&self, config: Value) -> Result<(), StoreError> {
         let text = config.to_string();
-        self.workers.write(move |c| sql::set_single(c, Single::Config, Some(&text))).await
+        self.workers
+            .write(move |c| sql::set_single(c, Single::Config, Some(&text)))
+            .await
     }
 }

@@ -77,7 +77,12 @@ pub(crate) fn update_user(c: &Connection, u: &User) -> Result<bool, StoreError> 
 }
 
 /// Sets `delete_at` and `update_at`; false when there is no such user.
-pub(crate) fn set_delete_at(c: &Connection, id: &str, delete_at: i64, now: i64) -> Result<bool, StoreError> {
+pub(crate) fn set_delete_at(
+    c: &Connection,
+    id: &str,
+    delete_at: i64,
+    now: i64,
+) -> Result<bool, StoreError> {
     let n = c
         .prepare_cached("UPDATE users SET delete_at = ?2, update_at = ?3 WHERE id = ?1")?
         .execute(params![id, delete_at, now])?;
@@ -93,9 +98,15 @@ pub(crate) fn no_users(c: &Connection) -> Result<bool, StoreError> {
 }
 
 /// One user selected by `filter` (a WHERE clause over `?1`, and `?2` when given).
-fn one_user(c: &Connection, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Option<User>, StoreError> {
+fn one_user(
+    c: &Connection,
+    filter: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Option<User>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {filter}");
-    Ok(c.prepare_cached(&sql)?.query_row(args, rows::user).optional()?)
+    Ok(c.prepare_cached(&sql)?
+        .query_row(args, rows::user)
+        .optional()?)
 }
 
 /// By id.
@@ -104,11 +115,19 @@ pub(crate) fn user_by_id(c: &Connection, id: &str) -> Result<Option<User>, Store
 }
 
 /// By `(auth_service, auth_data)`; the `auth_data <> ''` term lets SQLite use the partial index.
-pub(crate) fn user_by_auth(c: &Connection, service: &str, data: &str) -> Result<Option<User>, StoreError> {
+pub(crate) fn user_by_auth(
+    c: &Connection,
+    service: &str,
+    data: &str,
+) -> Result<Option<User>, StoreError> {
     if data.is_empty() {
         return Ok(None);
     }
-    one_user(c, "auth_service = ?1 AND auth_data = ?2 AND auth_data <> ''", &[&service, &data])
+    one_user(
+        c,
+        "auth_service = ?1 AND auth_data = ?2 AND auth_data <> ''",
+        &[&service, &data],
+    )
 }
 
 /// By email (case-insensitive), then by username.
@@ -126,21 +145,31 @@ pub(crate) fn user_by_login(c: &Connection, login: &str) -> Result<Option<User>,
 pub(crate) fn list_users(c: &Connection, limit: i64, offset: i64) -> Result<Vec<User>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username LIMIT ?1 OFFSET ?2");
     let mut st = c.prepare_cached(&sql)?;
-    let users = st.query_map([limit, offset], rows::user)?.collect::<Result<_, _>>()?;
+    let users = st
+        .query_map([limit, offset], rows::user)?
+        .collect::<Result<_, _>>()?;
     Ok(users)
 }
 
 /// The next keyset batch of users after id `after`.
-pub(crate) fn users_after(c: &Connection, after: &str, limit: i64) -> Result<Vec<User>, StoreError> {
+pub(crate) fn users_after(
+    c: &Connection,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<User>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id > ?1 ORDER BY id LIMIT ?2");
     let mut st = c.prepare_cached(&sql)?;
-    let users = st.query_map(params![after, limit], rows::user)?.collect::<Result<_, _>>()?;
+    let users = st
+        .query_map(params![after, limit], rows::user)?
+        .collect::<Result<_, _>>()?;
     Ok(users)
 }
 
 /// Every user.
 pub(crate) fn count_users(c: &Connection) -> Result<u64, StoreError> {
-    let n: i64 = c.prepare_cached("SELECT COUNT(*) FROM users")?.query_row([], |r| r.get(0))?;
+    let n: i64 = c
+        .prepare_cached("SELECT COUNT(*) FROM users")?
+        .query_row([], |r| r.get(0))?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
@@ -166,7 +195,11 @@ pub(crate) fn insert_session(c: &Connection, s: &Session) -> Result<(), StoreErr
 }
 
 /// Deletes the user's sessions bound to `device_id`.
-pub(crate) fn revoke_device(c: &Connection, user_id: &str, device_id: &str) -> Result<u64, StoreError> {
+pub(crate) fn revoke_device(
+    c: &Connection,
+    user_id: &str,
+    device_id: &str,
+) -> Result<u64, StoreError> {
     let n = c
         .prepare_cached("DELETE FROM sessions WHERE user_id = ?1 AND device_id = ?2")?
         .execute([user_id, device_id])?;
@@ -175,20 +208,28 @@ pub(crate) fn revoke_device(c: &Connection, user_id: &str, device_id: &str) -> R
 
 /// Deletes one session.
 pub(crate) fn revoke_session(c: &Connection, id: &str) -> Result<(), StoreError> {
-    c.prepare_cached("DELETE FROM sessions WHERE id = ?1")?.execute([id])?;
+    c.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
+        .execute([id])?;
     Ok(())
 }
 
 /// Deletes every session of a user.
 pub(crate) fn revoke_user_sessions(c: &Connection, user_id: &str) -> Result<u64, StoreError> {
-    let n = c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([user_id])?;
+    let n = c
+        .prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+        .execute([user_id])?;
     Ok(n as u64)
 }
 
 /// A session by its token hash.
-pub(crate) fn session_by_token_hash(c: &Connection, hash: &str) -> Result<Option<Session>, StoreError> {
+pub(crate) fn session_by_token_hash(
+    c: &Connection,
+    hash: &str,
+) -> Result<Option<Session>, StoreError> {
     let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1");
-    Ok(c.prepare_cached(&sql)?.query_row([hash], rows::session).optional()?)
+    Ok(c.prepare_cached(&sql)?
+        .query_row([hash], rows::session)
+        .optional()?)
 }
 
 /// A user's sessions, newest first.
@@ -197,13 +238,17 @@ pub(crate) fn user_sessions(c: &Connection, user_id: &str) -> Result<Vec<Session
         "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 ORDER BY create_at DESC, id"
     );
     let mut st = c.prepare_cached(&sql)?;
-    let sessions = st.query_map([user_id], rows::session)?.collect::<Result<_, _>>()?;
+    let sessions = st
+        .query_map([user_id], rows::session)?
+        .collect::<Result<_, _>>()?;
     Ok(sessions)
 }
 
 /// Appends an audit.
 pub(crate) fn insert_audit(c: &Connection, a: &Audit) -> Result<(), StoreError> {
-    let sql = format!("INSERT INTO audits ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    let sql = format!(
+        "INSERT INTO audits ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    );
     c.prepare_cached(&sql)?.execute(params![
         a.id,
         a.create_at,
@@ -220,23 +265,39 @@ pub(crate) fn insert_audit(c: &Connection, a: &Audit) -> Result<(), StoreError> 
 }
 
 /// A page of audits, newest first (`seq` breaks ties within a millisecond).
-pub(crate) fn list_audits(c: &Connection, limit: i64, offset: i64) -> Result<Vec<Audit>, StoreError> {
+pub(crate) fn list_audits(
+    c: &Connection,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Audit>, StoreError> {
     let sql = format!(
         "SELECT {AUDIT_COLUMNS} FROM audits ORDER BY create_at DESC, seq DESC LIMIT ?1 OFFSET ?2"
     );
     let mut st = c.prepare_cached(&sql)?;
-    let audits = st.query_map([limit, offset], rows::audit)?.collect::<Result<_, _>>()?;
+    let audits = st
+        .query_map([limit, offset], rows::audit)?
+        .collect::<Result<_, _>>()?;
     Ok(audits)
 }
 
 /// The text of a single-row table (`license.file`, `config.document`).
 pub(crate) fn get_single(c: &Connection, table: Single) -> Result<Option<String>, StoreError> {
-    let sql = format!("SELECT {} FROM {} WHERE singleton = 1", table.column(), table.name());
-    Ok(c.prepare_cached(&sql)?.query_row([], |r| r.get(0)).optional()?)
+    let sql = format!(
+        "SELECT {} FROM {} WHERE singleton = 1",
+        table.column(),
+        table.name()
+    );
+    Ok(c.prepare_cached(&sql)?
+        .query_row([], |r| r.get(0))
+        .optional()?)
 }
 
 /// Sets (`Some`) or clears (`None`) a single-row table.
-pub(crate) fn set_single(c: &Connection, table: Single, value: Option<&str>) -> Result<(), StoreError> {
+pub(crate) fn set_single(
+    c: &Connection,
+    table: Single,
+    value: Option<&str>,
+) -> Result<(), StoreError> {
     match value {
         Some(v) => {
             let sql = format!(
@@ -248,7 +309,8 @@ pub(crate) fn set_single(c: &Connection, table: Single, value: Option<&str>) -> 
             c.prepare_cached(&sql)?.execute([v])?;
         }
         None => {
-            c.prepare_cached(&format!("DELETE FROM {}", table.name()))?.execute([])?;
+            c.prepare_cached(&format!("DELETE FROM {}", table.name()))?
+                .execute([])?;
         }
     }
     Ok(())

@@ -92,8 +92,14 @@ impl Workers {
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job = Job { work: Some(work), result: None, reply };
-        self.writes.send(Box::new(job)).map_err(|_| gone("writer"))?;
+        let job = Job {
+            work: Some(work),
+            result: None,
+            reply,
+        };
+        self.writes
+            .send(Box::new(job))
+            .map_err(|_| gone("writer"))?;
         answer.await.map_err(|_| gone("writer"))?
     }
 

@@ -1,6 +1,7 @@
 //! Throughput of `create_session` on SQLite with 64 concurrent callers (PERFORMANCE.md: the
 //! session write is the floor of a sign-in). Run once, in release:
-//! `cargo test -p mamgate-store --release --test e2e -- --ignored --nocapture bench`
+//! `cargo test -p mamgate-store --release --test e2e -- --ignored --nocapture --test-threads=1 bench`
+//! (one at a time: two benches at once share the 2 cores and skew each other).
 
 use crate::harness::{session, user, SqliteHarness};
 use std::time::Instant;
@@ -45,14 +46,20 @@ async fn bench_sqlite_million_users() {
         let start = Instant::now();
         create_users(&h, have, n).await;
         have = n;
-        println!("sqlite: users {n}: created in {:.1} s", start.elapsed().as_secs_f64());
+        println!(
+            "sqlite: users {n}: created in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
         lookups(&h, n).await;
     }
     let start = Instant::now();
     let mut count = 0u32;
     h.store.scan_users(&mut |_| count += 1).await.unwrap();
     assert_eq!(count, have);
-    println!("sqlite: scan_users over {have} users: {:.2} s", start.elapsed().as_secs_f64());
+    println!(
+        "sqlite: scan_users over {have} users: {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
 }
 
 async fn create_users(h: &SqliteHarness, from: u32, to: u32) {
@@ -75,7 +82,12 @@ async fn lookups(h: &SqliteHarness, users: u32) {
     let start = Instant::now();
     for n in 0..LOOKUPS {
         let key = user((n * 7919) % users).auth_data;
-        assert!(h.store.get_user_by_auth("office365", &key).await.unwrap().is_some());
+        assert!(h
+            .store
+            .get_user_by_auth("office365", &key)
+            .await
+            .unwrap()
+            .is_some());
     }
     let per = start.elapsed().as_secs_f64() / f64::from(LOOKUPS) * 1e6;
     let start = Instant::now();
@@ -85,7 +97,11 @@ async fn lookups(h: &SqliteHarness, users: u32) {
         set.spawn(async move {
             for n in 0..LOOKUPS / 64 {
                 let key = user((c * 104_729 + n * 7919) % users).auth_data;
-                assert!(s.get_user_by_auth("office365", &key).await.unwrap().is_some());
+                assert!(s
+                    .get_user_by_auth("office365", &key)
+                    .await
+                    .unwrap()
+                    .is_some());
             }
         });
     }

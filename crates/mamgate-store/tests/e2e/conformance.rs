@@ -61,18 +61,37 @@ fn page(page: u32, per_page: u32) -> Page {
 async fn user_crud(s: S) {
     let mut u = user(1);
     u.props.insert("k".into(), json!("v"));
-    u.timezone.insert("useAutomaticTimezone".into(), json!("true"));
+    u.timezone
+        .insert("useAutomaticTimezone".into(), json!("true"));
     u.password = "$argon2id$fake".into();
     let created = s.create_user(u.clone(), false).await.unwrap();
     assert_eq!(created, u);
 
     assert_eq!(s.get_user(&u.id).await.unwrap().as_ref(), Some(&u));
     assert_eq!(s.get_user("nope").await.unwrap(), None);
-    assert_eq!(s.get_user_by_auth("office365", &u.auth_data).await.unwrap().as_ref(), Some(&u));
-    assert_eq!(s.get_user_by_auth("saml", &u.auth_data).await.unwrap(), None);
+    assert_eq!(
+        s.get_user_by_auth("office365", &u.auth_data)
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&u)
+    );
+    assert_eq!(
+        s.get_user_by_auth("saml", &u.auth_data).await.unwrap(),
+        None
+    );
     assert_eq!(s.get_user_by_auth("office365", "").await.unwrap(), None);
-    assert_eq!(s.get_user_by_login("USER1@Example.COM").await.unwrap().as_ref(), Some(&u));
-    assert_eq!(s.get_user_by_login("user1").await.unwrap().as_ref(), Some(&u));
+    assert_eq!(
+        s.get_user_by_login("USER1@Example.COM")
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&u)
+    );
+    assert_eq!(
+        s.get_user_by_login("user1").await.unwrap().as_ref(),
+        Some(&u)
+    );
     assert_eq!(s.get_user_by_login("").await.unwrap(), None);
 
     let mut changed = u.clone();
@@ -84,20 +103,50 @@ async fn user_crud(s: S) {
     assert_eq!(updated.nickname, "nick");
     assert_eq!(updated.create_at, u.create_at);
     assert_eq!(updated.update_at, 5_000);
-    assert_eq!(s.get_user_by_login("new@example.com").await.unwrap().map(|x| x.id), Some(u.id.clone()));
-    assert_eq!(s.get_user_by_login("user1@example.com").await.unwrap(), None);
+    assert_eq!(
+        s.get_user_by_login("new@example.com")
+            .await
+            .unwrap()
+            .map(|x| x.id),
+        Some(u.id.clone())
+    );
+    assert_eq!(
+        s.get_user_by_login("user1@example.com").await.unwrap(),
+        None
+    );
 
     let mut ghost = user(99);
     ghost.id = "ghost".into();
-    assert!(matches!(s.update_user(ghost).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.update_user(ghost).await,
+        Err(StoreError::NotFound)
+    ));
 
     for n in 2..=5 {
         s.create_user(user(n), false).await.unwrap();
     }
     assert_eq!(s.count_users().await.unwrap(), 5);
-    let first: Vec<String> = s.list_users(page(0, 2)).await.unwrap().into_iter().map(|u| u.username).collect();
-    let second: Vec<String> = s.list_users(page(1, 2)).await.unwrap().into_iter().map(|u| u.username).collect();
-    let last: Vec<String> = s.list_users(page(2, 2)).await.unwrap().into_iter().map(|u| u.username).collect();
+    let first: Vec<String> = s
+        .list_users(page(0, 2))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    let second: Vec<String> = s
+        .list_users(page(1, 2))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    let last: Vec<String> = s
+        .list_users(page(2, 2))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
     assert_eq!(first, ["user1", "user2"]);
     assert_eq!(second, ["user3", "user4"]);
     assert_eq!(last, ["user5"]);
@@ -121,7 +170,10 @@ async fn unique_conflicts(s: S) {
 
     let mut same_id = user(5);
     same_id.id = a.id.clone();
-    assert!(matches!(s.create_user(same_id, false).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.create_user(same_id, false).await,
+        Err(StoreError::Conflict(_))
+    ));
 
     // Empty emails and empty auth keys are not unique values.
     for n in 10..13 {
@@ -159,7 +211,12 @@ async fn first_user_promoted_once(s: S) {
     let first = s.create_user(user(1), true).await.unwrap();
     assert!(first.is_system_admin());
     assert_eq!(first.roles, "system_admin system_user");
-    assert!(s.get_user(&first.id).await.unwrap().unwrap().is_system_admin());
+    assert!(s
+        .get_user(&first.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .is_system_admin());
     let second = s.create_user(user(2), true).await.unwrap();
     assert_eq!(second.roles, "system_user");
 }
@@ -173,7 +230,9 @@ async fn first_user_promoted_once_concurrently(s: S) {
     let users: Vec<User> = set.join_all().await;
     assert_eq!(users.iter().filter(|u| u.is_system_admin()).count(), 1);
     let mut stored = 0;
-    s.scan_users(&mut |u: &User| stored += usize::from(u.is_system_admin())).await.unwrap();
+    s.scan_users(&mut |u: &User| stored += usize::from(u.is_system_admin()))
+        .await
+        .unwrap();
     assert_eq!(stored, 1);
 }
 
@@ -223,16 +282,42 @@ async fn sessions_create_get_revoke(s: S) {
     for x in [&a, &b, &c] {
         s.create_session(x.clone(), None).await.unwrap();
     }
-    assert_eq!(s.get_session_by_token_hash(&hash_token(&token_a)).await.unwrap(), Some(a.clone()));
-    assert_eq!(s.get_session_by_token_hash(&hash_token("unknown")).await.unwrap(), None);
-    let listed: Vec<String> = s.list_user_sessions(&u.id).await.unwrap().into_iter().map(|x| x.id).collect();
-    assert_eq!(listed, [c.id.clone(), b.id.clone(), a.id.clone()], "newest first");
+    assert_eq!(
+        s.get_session_by_token_hash(&hash_token(&token_a))
+            .await
+            .unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(
+        s.get_session_by_token_hash(&hash_token("unknown"))
+            .await
+            .unwrap(),
+        None
+    );
+    let listed: Vec<String> = s
+        .list_user_sessions(&u.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(
+        listed,
+        [c.id.clone(), b.id.clone(), a.id.clone()],
+        "newest first"
+    );
 
     s.revoke_session(&a.id).await.unwrap();
-    assert_eq!(s.get_session_by_token_hash(&a.token_hash).await.unwrap(), None);
+    assert_eq!(
+        s.get_session_by_token_hash(&a.token_hash).await.unwrap(),
+        None
+    );
     s.revoke_session(&a.id).await.unwrap(); // revoking twice is fine
     assert_eq!(s.revoke_user_sessions(&u.id).await.unwrap(), 2);
-    assert_eq!(s.get_session_by_token_hash(&b.token_hash).await.unwrap(), None);
+    assert_eq!(
+        s.get_session_by_token_hash(&b.token_hash).await.unwrap(),
+        None
+    );
     assert!(s.list_user_sessions(&u.id).await.unwrap().is_empty());
     assert_eq!(s.revoke_user_sessions(&u.id).await.unwrap(), 0);
 }
@@ -248,12 +333,28 @@ async fn device_id_revokes_older_sessions(s: S) {
         s.create_session(x.clone(), None).await.unwrap();
     }
     let (new, _) = session(&u.id, "apple_rn-v2:dev1", 5);
-    s.create_session(new.clone(), Some("apple_rn-v2:dev1".into())).await.unwrap();
+    s.create_session(new.clone(), Some("apple_rn-v2:dev1".into()))
+        .await
+        .unwrap();
 
-    let mine: HashSet<String> = s.list_user_sessions(&u.id).await.unwrap().into_iter().map(|x| x.id).collect();
+    let mine: HashSet<String> = s
+        .list_user_sessions(&u.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|x| x.id)
+        .collect();
     assert_eq!(mine, HashSet::from([keep.id.clone(), new.id.clone()]));
-    assert!(s.get_session_by_token_hash(&old1.token_hash).await.unwrap().is_none());
-    assert!(s.get_session_by_token_hash(&others.token_hash).await.unwrap().is_some());
+    assert!(s
+        .get_session_by_token_hash(&old1.token_hash)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .get_session_by_token_hash(&others.token_hash)
+        .await
+        .unwrap()
+        .is_some());
 
     // An empty device id revokes nothing.
     let (plain, _) = session(&u.id, "", 6);
@@ -273,15 +374,26 @@ async fn deactivation_revokes_sessions(s: S) {
     assert_eq!(off.delete_at, 77_000);
     assert!(off.is_deactivated());
     assert_eq!(s.get_user(&u.id).await.unwrap().unwrap().delete_at, 77_000);
-    assert!(s.get_session_by_token_hash(&a.token_hash).await.unwrap().is_none());
-    assert!(s.get_session_by_token_hash(&b.token_hash).await.unwrap().is_some());
+    assert!(s
+        .get_session_by_token_hash(&a.token_hash)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .get_session_by_token_hash(&b.token_hash)
+        .await
+        .unwrap()
+        .is_some());
 
     let on = s.set_user_active(&u.id, true, 88_000).await.unwrap();
     assert_eq!(on.delete_at, 0);
     assert_eq!(on.update_at, 88_000);
     assert!(!s.get_user(&u.id).await.unwrap().unwrap().is_deactivated());
 
-    assert!(matches!(s.set_user_active("ghost", false, 1).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.set_user_active("ghost", false, 1).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn audits_newest_first_with_paging(s: S) {
@@ -292,7 +404,11 @@ async fn audits_newest_first_with_paging(s: S) {
             // Pairs share a millisecond: insertion order must still break the tie.
             create_at: 1_000 + n / 2,
             action: "login_by_intune".into(),
-            status: [AuditStatus::Attempt, AuditStatus::Success, AuditStatus::Fail][n as usize % 3],
+            status: [
+                AuditStatus::Attempt,
+                AuditStatus::Success,
+                AuditStatus::Fail,
+            ][n as usize % 3],
             error_id: format!("err{n}"),
             reason: "r".into(),
             user_id: "u".into(),
@@ -310,7 +426,11 @@ async fn audits_newest_first_with_paging(s: S) {
         read.extend(got);
     }
     assert_eq!(read.len(), 25);
-    let want: Vec<&str> = written.iter().rev().map(|a| a.request_id.as_str()).collect();
+    let want: Vec<&str> = written
+        .iter()
+        .rev()
+        .map(|a| a.request_id.as_str())
+        .collect();
     let got: Vec<&str> = read.iter().map(|a| a.request_id.as_str()).collect();
     assert_eq!(got, want);
     assert!(read.iter().all(|a| a.id.len() == 26));
@@ -333,7 +453,11 @@ async fn license_and_config_round_trip(s: S) {
     let back = s.get_config().await.unwrap().unwrap();
     assert_eq!(back, config);
     let keys: Vec<&String> = back.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["ServiceSettings", "IntuneSettings", "A"], "key order kept");
+    assert_eq!(
+        keys,
+        ["ServiceSettings", "IntuneSettings", "A"],
+        "key order kept"
+    );
     s.set_config(json!({"B": 2})).await.unwrap();
     assert_eq!(s.get_config().await.unwrap(), Some(json!({"B": 2})));
 }
@@ -356,7 +480,11 @@ async fn scan_users_visits_every_user_once(s: S) {
     s.scan_users(&mut |u: &User| {
         assert!(u.id > last, "id order");
         last.clone_from(&u.id);
-        assert!(seen.insert(u.username.clone()), "visited twice: {}", u.username);
+        assert!(
+            seen.insert(u.username.clone()),
+            "visited twice: {}",
+            u.username
+        );
     })
     .await
     .unwrap();
@@ -373,8 +501,14 @@ async fn failed_write_leaves_store_unchanged(s: S) {
     // A new session whose token collides: its device revocation must be undone with it.
     let (mut dup, _) = session(&u.id, "dev", 2);
     dup.token_hash = elsewhere.token_hash.clone();
-    assert_conflict(s.create_session(dup.clone(), Some("dev".into())).await, "token");
-    assert_eq!(s.get_session_by_token_hash(&old.token_hash).await.unwrap(), Some(old.clone()));
+    assert_conflict(
+        s.create_session(dup.clone(), Some("dev".into())).await,
+        "token",
+    );
+    assert_eq!(
+        s.get_session_by_token_hash(&old.token_hash).await.unwrap(),
+        Some(old.clone())
+    );
     assert_eq!(s.list_user_sessions(&u.id).await.unwrap().len(), 2);
 
     let mut clash = user(2);
@@ -419,9 +553,17 @@ async fn group_commit_of_1000_sessions(s: S) {
             s.create_session(x, None).await.map(|()| token)
         });
     }
-    let tokens: Vec<String> = set.join_all().await.into_iter().map(Result::unwrap).collect();
+    let tokens: Vec<String> = set
+        .join_all()
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     for token in &tokens {
-        let found = s.get_session_by_token_hash(&hash_token(token)).await.unwrap();
+        let found = s
+            .get_session_by_token_hash(&hash_token(token))
+            .await
+            .unwrap();
         assert_eq!(found.map(|x| x.user_id), Some(u.id.clone()));
     }
     assert_eq!(s.list_user_sessions(&u.id).await.unwrap().len(), 1000);

@@ -15,7 +15,10 @@ impl SqliteHarness {
         let dir = tempfile::tempdir().unwrap();
         // A nested path also checks that open creates parent folders.
         let store = SqliteStore::open(&dir.path().join("data/nested/mamgate.db")).unwrap();
-        Self { store: Arc::new(store), _dir: dir }
+        Self {
+            store: Arc::new(store),
+            _dir: dir,
+        }
     }
 }
 
@@ -35,24 +38,40 @@ impl PostgresHarness {
         // A previous failed run may have left the schema behind.
         if let Err(e) = admin(&url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await {
             if std::env::var_os("MAMGATE_REQUIRE_POSTGRES").is_some() {
-                panic!("PostgreSQL at {url} is required (MAMGATE_REQUIRE_POSTGRES) but failed: {e}");
+                panic!(
+                    "PostgreSQL at {url} is required (MAMGATE_REQUIRE_POSTGRES) but failed: {e}"
+                );
             }
             eprintln!("\n!!!!! SKIPPING PostgreSQL test {name}: cannot reach {url}: {e} !!!!!\n");
             return None;
         }
-        let store = PostgresStore::connect_with_schema(&url, &schema).await.unwrap();
-        Some(Self { store: Arc::new(store), url, schema })
+        let store = PostgresStore::connect_with_schema(&url, &schema)
+            .await
+            .unwrap();
+        Some(Self {
+            store: Arc::new(store),
+            url,
+            schema,
+        })
     }
 
     /// Drops the test's schema (after the store's pool is gone).
     pub async fn finish(self) {
         drop(self.store);
-        admin(&self.url, &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema)).await.unwrap();
+        admin(
+            &self.url,
+            &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema),
+        )
+        .await
+        .unwrap();
     }
 }
 
 async fn admin(url: &str, sql: &str) -> Result<(), tokio_postgres::Error> {
-    let (client, conn) = url.parse::<tokio_postgres::Config>()?.connect(tokio_postgres::NoTls).await?;
+    let (client, conn) = url
+        .parse::<tokio_postgres::Config>()?
+        .connect(tokio_postgres::NoTls)
+        .await?;
     let task = tokio::spawn(conn);
     let done = client.batch_execute(sql).await;
     drop(client);
