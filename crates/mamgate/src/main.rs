@@ -28,6 +28,8 @@ enum Command {
     /// Make, issue, install and show licenses.
     #[command(subcommand)]
     License(cmd::license::Command),
+    /// Diagnose the config, Entra registration, policies, a token, SAML/LDAP and the user store.
+    Doctor(mamgate_doctor::DoctorArgs),
     /// Explain an error id, AADSTS code or enrollment outcome.
     Explain(cmd::explain::Args),
     /// Run the offline Entra ID or Intune emulator, or write an example tenant file.
@@ -56,6 +58,7 @@ fn main() -> std::process::ExitCode {
             Command::User(c) => cmd::user::run(c).await,
             Command::License(c) => cmd::license::run(c).await,
             Command::Explain(a) => cmd::explain::run(a),
+            Command::Doctor(a) => mamgate_doctor::run_cli(a).await.map_err(anyhow::Error::from),
             Command::Emulate(c) => cmd::emulate::run(c).await,
             Command::Sandbox(a) => cmd::sandbox::run(a).await,
             Command::Mobile(a) => mamgate_mobile::run_cli(a).await.map_err(anyhow::Error::from),

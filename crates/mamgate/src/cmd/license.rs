@@ -69,7 +69,7 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let lic = License {
                 id: mamgate_store::new_id(),
                 issued_at: now,
-                starts_at: now,
+                starts_at: now - 300_000,
                 expires_at,
                 customer: Customer { id: mamgate_store::new_id(), name: customer.clone(), company: customer, email: String::new() },
                 sku_name: license::sku_name(&sku).into(),

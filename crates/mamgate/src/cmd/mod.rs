@@ -56,14 +56,23 @@ pub fn now_ms() -> i64 {
     mamgate_server::state::now_ms()
 }
 
-/// A short doctor verdict on a configuration and tenant file.
-pub async fn doctor_summary(config: &Path, tenant: &Path) -> String {
-    let _ = tenant;
-    match read_config(config) {
-        Ok(c) => match c.validate() {
-            Ok(()) => "doctor: configuration valid".to_string(),
-            Err(e) => format!("doctor: configuration invalid: {}", e.id),
-        },
-        Err(e) => format!("doctor: {e:#}"),
+/// The doctor's verdict on a sandbox: its config, tenant file and installed license.
+pub async fn doctor_summary(config: &Path, tenant: &Path, license: Option<String>) -> String {
+    let mut inputs = mamgate_doctor::DoctorInputs { license, user: Some(mamgate_emulators::tenant::ALICE_UPN.into()), ..Default::default() };
+    let loaded = inputs
+        .load_config(config, mamgate_server::Settings::process_env())
+        .and_then(|()| inputs.load_tenant(tenant));
+    if let Err(e) = loaded {
+        return format!("doctor: cannot read the sandbox: {e}");
     }
+    let report = mamgate_doctor::run_checks(&inputs, now_ms() / 1000);
+    let s = report.summary();
+    let mut out = format!(
+        "doctor (config, tenant file, license): {} pass, {} warn, {} fail, {} skipped",
+        s.pass, s.warn, s.fail, s.skipped
+    );
+    for f in report.findings.iter().filter(|f| f.status == mamgate_doctor::Status::Fail) {
+        out.push_str(&format!("\n  failed: {} ({}): {}", f.title, f.name, f.found));
+    }
+    out
 }

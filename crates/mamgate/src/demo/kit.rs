@@ -97,7 +97,8 @@ impl DemoKit {
 
     /// The doctor's summary of the sandbox's configuration and tenant.
     pub async fn doctor_summary(&self) -> String {
-        crate::cmd::doctor_summary(&self.sandbox.dir.join("config.json"), &self.sandbox.dir.join("tenant.json")).await
+        let license = self.sandbox.server.state.store.get_license().await.ok().flatten();
+        crate::cmd::doctor_summary(&self.sandbox.dir.join("config.json"), &self.sandbox.dir.join("tenant.json"), license).await
     }
 
     /// Stops everything.

@@ -185,7 +185,8 @@ pub fn issue_license(key: &ed25519_dalek::SigningKey, sku: &str) -> String {
     License {
         id: mamgate_store::new_id(),
         issued_at: now,
-        starts_at: now,
+        // A little in the past, so clocks a few seconds behind still see it started.
+        starts_at: now - 300_000,
         expires_at: now + 365 * 24 * 3_600_000,
         customer: Customer { id: "sandbox".into(), name: "Sandbox".into(), company: "Contoso (sandbox)".into(), email: String::new() },
         sku_short_name: sku.into(),
