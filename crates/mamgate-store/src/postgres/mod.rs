@@ -3,6 +3,7 @@
 //! first-user promotion.
 
 mod migrate;
+mod notify;
 mod rows;
 mod sql;
 
@@ -28,13 +29,17 @@ const FIRST_USER_LOCK: i64 = 0x6d61_6d67_6174_6501;
 /// The PostgreSQL implementation of [`Store`].
 pub struct PostgresStore {
     pool: Pool,
+    /// For the notice listener's own connection.
+    config: tokio_postgres::Config,
+    channel: String,
+    listener: std::sync::OnceLock<notify::Listener>,
 }
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://user@host:port/db`, TLS not supported), migrates the
     /// default schema and keeps a pool.
     pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
-        Self::start(parse(url)?).await
+        Self::start(parse(url)?, "public").await
     }
 
     /// Like [`PostgresStore::connect`], inside `schema` (created if missing; lower-case
@@ -63,12 +68,12 @@ impl PostgresStore {
         let _ = task.await;
         created?;
         config.options(format!("-c search_path={schema}"));
-        Self::start(config).await
+        Self::start(config, schema).await
     }
 
-    async fn start(config: tokio_postgres::Config) -> Result<PostgresStore, StoreError> {
+    async fn start(config: tokio_postgres::Config, schema: &str) -> Result<PostgresStore, StoreError> {
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -81,7 +86,12 @@ impl PostgresStore {
             .wait_timeout(Some(POOL_TIMEOUT))
             .build()
             .map_err(|e| StoreError::Database(format!("connection pool: {e}")))?;
-        let store = PostgresStore { pool };
+        let store = PostgresStore {
+            pool,
+            config,
+            channel: notify::channel_for(schema),
+            listener: std::sync::OnceLock::new(),
+        };
         migrate::migrate(&mut store.client().await?).await?;
         Ok(store)
     }
@@ -321,5 +331,20 @@ impl Store for PostgresStore {
             Some(&config.to_string()),
         )
         .await
+    }
+
+    async fn publish(&self, notice: &str) -> Result<(), StoreError> {
+        self.client()
+            .await?
+            .execute("SELECT pg_notify($1, $2)", &[&self.channel, &notice])
+            .await?;
+        Ok(())
+    }
+
+    fn notices(&self) -> Option<tokio::sync::broadcast::Receiver<String>> {
+        let listener = self
+            .listener
+            .get_or_init(|| notify::listen(self.config.clone(), self.channel.clone()));
+        Some(listener.tx.subscribe())
     }
 }

@@ -1,3 +1,4 @@
 //! The `mamgate` command end to end: each test runs the real binary.
 
 mod cli;
+mod multinode;
