@@ -483,6 +483,96 @@ catalog! {
         cause: "InvalidResourceServicePrincipalNotFound: the requested resource (the server's app or Intune) has no service principal in the tenant.",
         next: "Check the Application ID URI (api://<ClientId>) and that Intune is provisioned for the tenant.", checks: "-",
     },
+    /// AADSTS700016.
+    Aadsts700016 => {
+        id: "AADSTS700016", kind: Entra, status: None,
+        message: "UnauthorizedClient_DoesNotMatchRequest: the application was not found in the directory.",
+        user: "AADSTS700016 (unauthorized_client)", retry: No, fallback: None,
+        cause: "The client id the app presents is not registered in (or consented to) the tenant: a custom or re-signed build, or a typo in a client id.",
+        next: "Use the official Mattermost mobile apps (production 9ac649f1-4f77-44d6-9792-b2f54ab3c9a7, beta 64e9952b-20eb-46dc-92ad-99089ed24903); other distributions are not supported for Intune MAM.",
+        checks: "Entra admin center > Enterprise applications: the client must exist or be consentable in the tenant.",
+    },
+    /// AADSTS70011.
+    Aadsts70011 => {
+        id: "AADSTS70011", kind: Entra, status: None,
+        message: "InvalidScope: the provided scope is not valid.",
+        user: "AADSTS70011 (invalid_scope)", retry: No, fallback: None,
+        cause: "The requested scope is not exposed by the app registration (the login.mattermost scope is missing, disabled or misspelled), or IntuneScope points at another Application ID URI.",
+        next: "Expose the API with Application ID URI api://<ClientId> and add the scope login.mattermost; check IntuneSettings.ClientId.",
+        checks: "Entra admin center > App registrations > Expose an API.",
+    },
+    /// AADSTS700022.
+    Aadsts700022 => {
+        id: "AADSTS700022", kind: Entra, status: None,
+        message: "InvalidMultipleResourcesScope: the scope requests more than one resource.",
+        user: "AADSTS700022 (invalid_scope)", retry: No, fallback: None,
+        cause: "One token request named scopes of two different resources.",
+        next: "Request one resource's scopes per token (the app asks for IntuneScope alone).",
+        checks: "-",
+    },
+    /// AADSTS50034.
+    Aadsts50034 => {
+        id: "AADSTS50034", kind: Entra, status: None,
+        message: "UserAccountNotFound: the user account does not exist in the directory.",
+        user: "AADSTS50034 (invalid_grant)", retry: No, fallback: None,
+        cause: "The person signs in with an account that is not in the tenant.",
+        next: "Sign in with an account of the tenant configured in IntuneSettings.TenantId.",
+        checks: "Entra admin center > Users.",
+    },
+    /// AADSTS90002.
+    Aadsts90002 => {
+        id: "AADSTS90002", kind: Entra, status: None,
+        message: "InvalidTenantName: the tenant was not found.",
+        user: "AADSTS90002 (invalid_request)", retry: No, fallback: None,
+        cause: "The tenant id or domain in the authority URL does not exist (for the server: IntuneSettings.TenantId or AuthorityHost points at the wrong tenant or cloud).",
+        next: "Copy the Directory (tenant) ID again; for US Government or China use that cloud's AuthorityHost.",
+        checks: "-",
+    },
+    /// AADSTS50011.
+    Aadsts50011 => {
+        id: "AADSTS50011", kind: Entra, status: None,
+        message: "InvalidReplyTo: the redirect URI does not match the redirect URIs configured for the application.",
+        user: "AADSTS50011 (invalid_request)", retry: No, fallback: None,
+        cause: "The redirect URI of the request (msauth.<bundle>://auth for the app, {SiteURL}/signup/office365/complete for web sign-in) is not registered.",
+        next: "Register the exact redirect URI on the app registration (Authentication blade).",
+        checks: "-",
+    },
+    /// AADSTS70000.
+    Aadsts70000 => {
+        id: "AADSTS70000", kind: Entra, status: None,
+        message: "InvalidGrant: the authorization code is not valid, was already used, or belongs to another client.",
+        user: "AADSTS70000 (invalid_grant)", retry: No, fallback: None,
+        cause: "An authorization code was redeemed twice, by another client, or with another redirect URI.",
+        next: "Start the sign-in again.",
+        checks: "-",
+    },
+    /// AADSTS70008.
+    Aadsts70008 => {
+        id: "AADSTS70008", kind: Entra, status: None,
+        message: "ExpiredOrRevokedGrant: the authorization code or refresh token has expired.",
+        user: "AADSTS70008 (invalid_grant)", retry: No, fallback: None,
+        cause: "The code waited too long before being redeemed (about 10 minutes), or the refresh token expired.",
+        next: "Start the sign-in again.",
+        checks: "-",
+    },
+    /// AADSTS70003.
+    Aadsts70003 => {
+        id: "AADSTS70003", kind: Entra, status: None,
+        message: "UnsupportedGrantType: the app asked for a grant type Entra does not support for it.",
+        user: "AADSTS70003 (unsupported_grant_type)", retry: No, fallback: None,
+        cause: "The token request used a grant type the app registration does not allow.",
+        next: "Check the client's grant type (public clients use the authorization code flow with PKCE).",
+        checks: "-",
+    },
+    /// AADSTS900144.
+    Aadsts900144 => {
+        id: "AADSTS900144", kind: Entra, status: None,
+        message: "The request body must contain a required parameter.",
+        user: "AADSTS900144 (invalid_request)", retry: No, fallback: None,
+        cause: "A token or authorize request lacks a required parameter (client_id, redirect_uri, grant_type, scope).",
+        next: "Fix the request.",
+        checks: "-",
+    },
     /// The tenant has no Intune license for the user.
     NotLicensed => {
         id: "NotLicensed", kind: Enrollment, status: None,

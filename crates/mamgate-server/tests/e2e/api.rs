@@ -163,3 +163,24 @@ async fn errors_carry_request_ids_and_never_500_for_client_mistakes() {
     let r = kit.http.get(kit.url("/api/v4/system/ping")).send().await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "OK");
 }
+
+#[tokio::test]
+async fn metrics_count_sign_ins_by_outcome() {
+    let idp = Idp::start().await;
+    let kit = Kit::start(Setup { config: intune_config(&idp, "office365"), license_sku: Some("advanced"), env: vec![] }).await;
+    assert_eq!(kit.intune(&idp.token(json!({})), "").await.status(), 200);
+    assert_eq!(kit.intune(&idp.token(json!({"ver": "1.0"})), "").await.status(), 400);
+    let r = kit.http.get(kit.url("/metrics")).send().await.unwrap();
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = r.text().await.unwrap();
+    for want in [
+        "mamgate_signins_total{outcome=\"success\",error_id=\"\"} 1",
+        "mamgate_signins_total{outcome=\"fail\",error_id=\"ent.intune.validate_token.invalid_token.app_error\"} 1",
+        "mamgate_token_validation_seconds_count 2",
+        "mamgate_store_signin_seconds_count 1",
+        "mamgate_jwks_fetches_total 1",
+        "mamgate_open_websockets 0",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+}

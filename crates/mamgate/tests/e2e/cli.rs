@@ -172,3 +172,16 @@ fn emulators_run_standalone_and_print_their_urls() {
     assert!(discovery["jwks_uri"].as_str().unwrap().contains("/discovery/v2.0/keys"), "{discovery}");
     assert!(intune_line.starts_with("Intune emulator: http://127.0.0.1:"), "{intune_line}");
 }
+
+#[test]
+fn explain_knows_every_code_the_emulators_produce() {
+    let dir = tempfile::tempdir().unwrap();
+    let codes = ["AADSTS500011", "AADSTS50011", "AADSTS50034", "AADSTS65001", "AADSTS650057", "AADSTS70000",
+        "AADSTS700016", "AADSTS700022", "AADSTS70003", "AADSTS70008", "AADSTS70011", "AADSTS90002", "AADSTS900144",
+        "NotLicensed", "NotTargeted", "Enrollment Failed", "Enrollment Declined", "HTTP 403"];
+    for code in codes {
+        let o = mamgate(&["explain", code], dir.path());
+        assert!(o.status.success(), "{code} unknown");
+        assert!(stdout(&o).contains("next steps:"), "{code}");
+    }
+}
