@@ -46,6 +46,17 @@ pub struct CheckArgs {
     /// Server config file (config.json; MM_* environment overrides apply).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// A running server's URL: read its config and client license over the API instead.
+    #[arg(long, value_name = "URL", conflicts_with = "config")]
+    pub server: Option<String>,
+    /// A system admin's session or personal access token, for --server.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "MAMGATE_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<String>,
     /// Entra app registration export (Microsoft Graph or legacy manifest JSON).
     #[arg(long, value_name = "FILE")]
     pub manifest: Vec<PathBuf>,
@@ -67,7 +78,7 @@ pub struct CheckArgs {
     /// The emulators' tenant file (users, registrations, consent, policies).
     #[arg(long, value_name = "FILE")]
     pub tenant: Option<PathBuf>,
-    /// A license file (else the one installed in the store, with --store).
+    /// A license file (else the one installed in the store with --store, or the server's with --server).
     #[arg(long, value_name = "FILE")]
     pub license: Option<PathBuf>,
     /// The user to follow across sources (UPN, email or objectId).
@@ -101,11 +112,27 @@ fn now_secs() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Reads every input the flags name; unreadable or malformed files are errors.
-pub fn load_inputs(a: &CheckArgs) -> Result<DoctorInputs, DoctorError> {
+/// Reads every input the flags name (and asks the `--server`); unreadable or malformed inputs are errors.
+pub async fn load_inputs(a: &CheckArgs) -> Result<DoctorInputs, DoctorError> {
+    if a.server.is_some() && a.config.is_some() {
+        return Err(DoctorError::Usage(
+            "--config and --server both name the server config: give one".into(),
+        ));
+    }
+    if a.server.is_some() && a.store {
+        return Err(DoctorError::Usage(
+            "--store needs --config: a running server masks SqlSettings.DataSource".into(),
+        ));
+    }
     let mut i = DoctorInputs::default();
     if let Some(p) = &a.config {
         i.load_config(p, std::env::vars())?;
+    }
+    if let Some(url) = &a.server {
+        let token = a.admin_token.as_deref().unwrap_or_default();
+        let (config, facts) = crate::remote::fetch_server(url, token).await?;
+        i.config = Some(config);
+        i.server = Some(facts);
     }
     for p in &a.manifest {
         i.load_manifest(p)?;
@@ -172,7 +199,7 @@ pub async fn run_to(
             (text, report.ok())
         }
         None => {
-            let inputs = load_inputs(&args.checks)?;
+            let inputs = load_inputs(&args.checks).await?;
             let report = if args.checks.store {
                 run_checks_with_store(&inputs, None, now_secs).await?
             } else {
@@ -230,12 +257,44 @@ mod tests {
         assert!(Cli::try_parse_from(["doctor", "--format", "xml"]).is_err());
     }
 
-    #[test]
-    fn store_needs_config() {
+    #[tokio::test]
+    async fn store_needs_config() {
         let a = CheckArgs {
             store: true,
             ..CheckArgs::default()
         };
-        assert!(matches!(load_inputs(&a), Err(DoctorError::Usage(_))));
+        assert!(matches!(load_inputs(&a).await, Err(DoctorError::Usage(_))));
+    }
+
+    #[tokio::test]
+    async fn server_flag_combinations() {
+        assert!(Cli::try_parse_from(["doctor", "--config", "c", "--server", "http://x"]).is_err());
+        let c =
+            Cli::try_parse_from(["doctor", "--server", "http://x", "--admin-token", "t"]).unwrap();
+        assert_eq!(c.doctor.checks.admin_token.as_deref(), Some("t"));
+        let server = Some("http://127.0.0.1:9".to_string());
+        for a in [
+            CheckArgs {
+                server: server.clone(),
+                config: Some("c.json".into()),
+                ..CheckArgs::default()
+            },
+            CheckArgs {
+                server: server.clone(),
+                store: true,
+                ..CheckArgs::default()
+            },
+            CheckArgs {
+                server: server.clone(),
+                ..CheckArgs::default()
+            },
+            CheckArgs {
+                server: Some("not a url".into()),
+                admin_token: Some("t".into()),
+                ..CheckArgs::default()
+            },
+        ] {
+            assert!(matches!(load_inputs(&a).await, Err(DoctorError::Usage(_))));
+        }
     }
 }

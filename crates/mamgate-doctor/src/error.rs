@@ -2,7 +2,7 @@
 
 use mamgate_store::StoreError;
 
-/// An input could not be read or the store could not be opened or scanned.
+/// An input could not be read, the store could not be opened or scanned, or the server not asked.
 #[derive(Debug, thiserror::Error)]
 pub enum DoctorError {
     /// A file given on the command line could not be read.
@@ -21,6 +21,15 @@ pub enum DoctorError {
     /// The user store failed.
     #[error("user store: {0}")]
     Store(#[from] StoreError),
+    /// The running server given with `--server` could not be reached.
+    #[error("cannot reach the server at {url}: {why}")]
+    ServerUnreachable { url: String, why: String },
+    /// The running server refused the admin token (HTTP 401 or 403).
+    #[error("{url} refused the admin token (HTTP {status}): the token must be a session or personal access token of a system admin (--admin-token or MAMGATE_ADMIN_TOKEN)")]
+    ServerDenied { url: String, status: u16 },
+    /// The running server answered, but not with the JSON document asked for.
+    #[error("{url}: {why}")]
+    ServerResponse { url: String, why: String },
     /// Writing the report failed.
     #[error("cannot write the report: {0}")]
     Output(#[from] std::io::Error),

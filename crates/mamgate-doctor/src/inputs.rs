@@ -8,6 +8,7 @@ use mamgate_token::Jwks;
 use serde_json::Value;
 
 use crate::error::DoctorError;
+use crate::remote::ServerFacts;
 
 /// The inputs of one doctor run. Missing inputs make the checks that need them `skipped`.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +35,8 @@ pub struct DoctorInputs {
     pub license: Option<String>,
     /// The user to follow across sources (UPN, email or objectId).
     pub user: Option<String>,
+    /// The running server the config was read from (`--server`), with its client license.
+    pub server: Option<ServerFacts>,
 }
 
 /// Reads a file to a string.

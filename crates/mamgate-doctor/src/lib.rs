@@ -2,10 +2,11 @@
 //! as checks a program runs (DOCTOR.md), and the identity audit of the user store.
 //!
 //! Owns: reading the admin's exports (config, app registrations in both manifest formats,
-//! Intune policies, a sample token, a SAML assertion, an LDAP entry, the tenant file), the
-//! checks and their report. It judges with the validators the server uses (core's config and
-//! identity rules, `mamgate_token::validate_with_keys`) and the emulators' parsers, so its
-//! verdicts name the same catalog ids. It must not depend on the server crate.
+//! Intune policies, a sample token, a SAML assertion, an LDAP entry, the tenant file) or a
+//! running server's config and client license over its API, the checks and their report. It
+//! judges with the validators the server uses (core's config and identity rules,
+//! `mamgate_token::validate_with_keys`) and the emulators' parsers, so its
+//! verdicts name the same catalog ids. It must not depend on the server crate (its tests do).
 
 pub mod checks;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod finding;
 pub mod generate;
 pub mod inputs;
 pub mod ldif;
+pub mod remote;
 pub mod render;
 pub mod saml;
 pub mod store;
@@ -26,6 +28,7 @@ pub use error::DoctorError;
 pub use finding::{Finding, Report, Status, Summary};
 pub use generate::generate_users;
 pub use inputs::DoctorInputs;
+pub use remote::{fetch_server, ClientLicense, ServerFacts};
 pub use store::run_checks_with_store;
 pub use token::{token_verdict, TokenVerdict};
 pub use users::{audit_users, Problem, UsersReport};

@@ -2,11 +2,12 @@
 
 use mamgate_core::config::{IntuneAuthService, KNOWN_CLOUDS};
 use mamgate_core::identity::guid_eq;
-use mamgate_core::license::{sku_name, License};
+use mamgate_core::license::{sku_name, sku_tier, License, ENTERPRISE_ADVANCED_TIER};
 use mamgate_core::{Config, ErrorId};
 
 use super::Ctx;
 use crate::finding::{Finding, Status};
+use crate::remote::ServerFacts;
 
 const SETTINGS: (&str, &str) = (
     "server.intune_settings",
@@ -176,9 +177,10 @@ fn license(ctx: &Ctx<'_>, config: &Config) -> Finding {
         (None, None) if ctx.store.opened.is_some() => {
             return f.found("no license is installed in the store")
         }
-        (None, None) => {
-            return Finding::skipped(4, LICENSE.0, LICENSE.1, &["--license", "--store"])
-        }
+        (None, None) => match &ctx.inputs.server {
+            Some(server) => return server_license(f, server, ctx.now_secs),
+            None => return Finding::skipped(4, LICENSE.0, LICENSE.1, &["--license", "--store"]),
+        },
     };
     let now_ms = ctx.now_secs.saturating_mul(1000);
     match License::verify(file, &config.license_settings.trusted_public_keys, now_ms) {
@@ -202,6 +204,38 @@ fn license(ctx: &Ctx<'_>, config: &Config) -> Finding {
             .found(format!("the license from {source} is refused: {e}"))
             .errors(&[e.error_id(), ErrorId::LoginNotConfigured]),
     }
+}
+
+/// The license check over what a running server exposes: tier and `IsLicensed`, not the file.
+fn server_license(f: Finding, server: &ServerFacts, now_secs: i64) -> Finding {
+    let l = &server.license;
+    let source = format!("from the running server {}", server.url);
+    if !l.is_licensed {
+        return f.found(format!("no license is in force ({source})"));
+    }
+    let name = sku_name(&l.sku_short_name);
+    if l.expires_at
+        .is_some_and(|t| t <= now_secs.saturating_mul(1000))
+    {
+        return f
+            .found(format!("{name} license {} ({source}) has expired", l.id))
+            .errors(&[ErrorId::LicenseExpired, ErrorId::LoginNotConfigured]);
+    }
+    if sku_tier(&l.sku_short_name) < ENTERPRISE_ADVANCED_TIER {
+        return f.found(format!(
+            "{name} license {} ({source}) is below Enterprise Advanced",
+            l.id
+        ));
+    }
+    Finding {
+        status: Status::Pass,
+        error_ids: Vec::new(),
+        ..f
+    }
+    .found(format!(
+        "{name} license {} for {} ({source}), in force",
+        l.id, l.customer
+    ))
 }
 
 /// `http(s)://127.0.0.1`, `localhost` or `[::1]`, any port: the sandbox's emulator.
