@@ -599,6 +599,51 @@ catalog! {
         next: "Verify Enterprise Advanced licensing, Intune MAM is enabled, Auth Provider selection matches how users authenticate, Tenant ID and Client ID are valid, admin consent is granted, and IntuneScope is set. Then confirm identity alignment (objectId <-> oid).",
         checks: "Confirm provider selection (OIDC vs SAML); confirm IdAttribute = objectId for the enforced provider; confirm identity alignment (objectId <-> oid); confirm the user is licensed for Intune and targeted by an App Protection Policy for the correct bundle ID.",
     },
+    /// SAML web sign-in is off, or SamlSettings lack what it needs.
+    SamlNotEnabled => {
+        id: "api.user.saml.not_enabled.app_error", kind: Server, status: Some(501),
+        message: "SAML 2.0 is not configured or supported on this server.",
+        user: "SAML sign-in is not available on this server.", retry: No, fallback: None,
+        cause: "SamlSettings.Enable is false, or one of IdpURL, IdpDescriptorURL, ServiceProviderIdentifier, IdpCertificateFile, IdAttribute is empty, or the IdP certificate file cannot be read as a PEM certificate.",
+        next: "Enable SAML and fill SamlSettings from the Entra enterprise application's SAML page: Login URL (IdpURL), Microsoft Entra Identifier (IdpDescriptorURL), Identifier (ServiceProviderIdentifier), the Certificate (Base64) saved as IdpCertificateFile, IdAttribute = http://schemas.microsoft.com/identity/claims/objectidentifier.",
+        checks: "The IdpCertificateFile path (relative paths are relative to the server's working directory) and that the file holds -----BEGIN CERTIFICATE-----.",
+    },
+    /// The SAMLResponse is malformed, unsigned, signed by another key, expired or for another audience.
+    SamlResponseInvalid => {
+        id: "ent.saml.do_login.invalid_response.app_error", kind: Server, status: Some(400),
+        message: "The SAML response is not valid.",
+        user: "SAML sign-in failed. Please try again or contact your administrator.", retry: No, fallback: None,
+        cause: "The SAMLResponse could not be decoded, is not signed (Response or Assertion) by the certificate in SamlSettings.IdpCertificateFile, is outside its NotBefore/NotOnOrAfter window (300 s skew), names another Audience than SamlSettings.ServiceProviderIdentifier, another Issuer than SamlSettings.IdpDescriptorURL, or another Destination/Recipient than the ACS URL.",
+        next: "Compare the Entra enterprise application's SAML settings with SamlSettings; after a certificate rollover save the new certificate as IdpCertificateFile; check the server clock.",
+        checks: "Entra admin center > Enterprise applications > Single sign-on: Identifier, Reply URL ({SiteURL}/login/sso/saml), SAML Signing Certificate (RSA-SHA256).",
+    },
+    /// The Response answers no pending AuthnRequest of this server (unknown, expired or replayed).
+    SamlRequestUnknown => {
+        id: "ent.saml.do_login.invalid_in_response_to.app_error", kind: Server, status: Some(400),
+        message: "The SAML response does not answer a sign-in started on this server, or was already used.",
+        user: "The sign-in took too long or was already completed. Please try again.", retry: Yes, fallback: None,
+        cause: "InResponseTo names an AuthnRequest this server did not send, sent more than 10 minutes ago, or already consumed (a replayed response), or the sign-in was IdP-initiated.",
+        next: "Start the sign-in from the Mattermost login page (SP-initiated), not from My Apps.",
+        checks: "With several nodes, the ACS POST must reach the node that sent the AuthnRequest (sticky sessions).",
+    },
+    /// The assertion lacks the IdAttribute or the EmailAttribute (or the id is not an objectId).
+    SamlMissingAttribute => {
+        id: "ent.saml.do_login.missing_attribute.app_error", kind: Server, status: Some(400),
+        message: "The SAML assertion lacks a required attribute.",
+        user: "SAML sign-in failed. Please contact your administrator.", retry: No, fallback: None,
+        cause: "The assertion carries no attribute named by SamlSettings.IdAttribute (or its value is not an objectId GUID) or by SamlSettings.EmailAttribute.",
+        next: "Add the claim in Entra (Attributes & Claims) or fix the attribute names in SamlSettings; IdAttribute must be http://schemas.microsoft.com/identity/claims/objectidentifier for Intune.",
+        checks: "Entra admin center > Enterprise applications > Single sign-on > Attributes & Claims; confirm identity alignment (objectId <-> oid).",
+    },
+    /// The SAML user's email belongs to another account.
+    SamlAlreadyAttached => {
+        id: "ent.saml.do_login.already_attached.app_error", kind: Server, status: Some(400),
+        message: "There is already an account associated with that email address using a sign in method other than SAML. Please sign in using that method.",
+        user: "There is already an account associated with that email address.", retry: No, fallback: None,
+        cause: "A different account already owns the email of the signing-in SAML user.",
+        next: "Convert the existing account to AuthService=saml with AuthData=<objectId>, or change its email.",
+        checks: "Look up the email in System Console > Users; confirm identity alignment (objectId <-> oid).",
+    },
 }
 
 impl ErrorId {

@@ -25,6 +25,8 @@ pub mod intune;
 pub mod jwt;
 pub mod keys;
 mod loopback;
+#[cfg(feature = "saml")]
+pub mod saml;
 mod serve;
 pub mod tenant;
 

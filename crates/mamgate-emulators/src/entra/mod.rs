@@ -209,13 +209,15 @@ async fn apply_fault(fault: Fault) -> Option<Response> {
 
 /// The emulator's routes; serve with connect info (`into_make_service_with_connect_info`).
 pub fn entra_router(state: EntraState) -> Router {
+    #[cfg(feature = "saml")]
+    let saml = crate::saml::routes(state.inner.tenant.clone());
     let control = control::routes()
         .merge(crate::control::tenant_routes(
             state.inner.tenant.clone(),
             None,
         ))
         .route_layer(middleware::from_fn(crate::loopback::loopback_only));
-    Router::new()
+    let router = Router::new()
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(discovery::openid_configuration),
@@ -224,8 +226,10 @@ pub fn entra_router(state: EntraState) -> Router {
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
         .route("/{tenant}/oauth2/v2.0/authorize", get(authorize::authorize))
         .route("/v1.0/me", get(graph::me))
-        .merge(control)
-        .with_state(state)
+        .merge(control);
+    #[cfg(feature = "saml")]
+    let router = router.merge(saml);
+    router.with_state(state)
 }
 
 /// Starts the Entra emulator on `listen_addr` (port 0 picks one).

@@ -130,12 +130,15 @@ pub fn example_tenant(authority_host: &str) -> Tenant {
         saml: SamlIdp {
             entity_id: Some(format!("https://sts.windows.net/{EXAMPLE_TENANT_ID}/")),
             signing_key_pem: None,
+            certificate_pem: None,
             attributes: [
                 "http://schemas.microsoft.com/identity/claims/objectidentifier",
                 "http://schemas.microsoft.com/identity/claims/tenantid",
                 "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
                 "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
                 "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+                "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+                "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
             ]
             .map(String::from)
             .to_vec(),

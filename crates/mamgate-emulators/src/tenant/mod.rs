@@ -115,15 +115,20 @@ impl ConsentGrant {
     }
 }
 
-/// The SAML IdP of the tenant (the SAML endpoint itself is not implemented yet).
+/// The SAML IdP of the tenant (`GET /{tenant}/saml2`, see [`crate::saml`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SamlIdp {
+    /// The IdP's Issuer; `https://sts.windows.net/{tenant_id}/` when absent (as Entra).
     #[serde(default)]
     pub entity_id: Option<String>,
-    /// PKCS#8 PEM of the IdP signing key; generated at start when absent.
+    /// PEM (PKCS#8 or PKCS#1) of the RSA signing key; generated at first use when absent.
     #[serde(default)]
     pub signing_key_pem: Option<String>,
-    /// Attribute names the IdP emits.
+    /// PEM of the X.509 certificate of `signing_key_pem`; self-signed at first use when absent.
+    #[serde(default)]
+    pub certificate_pem: Option<String>,
+    /// Attribute names the IdP emits; empty means all it knows (objectidentifier, tenantid,
+    /// upn, emailaddress, name, givenname, surname).
     #[serde(default)]
     pub attributes: Vec<String>,
     #[serde(flatten)]

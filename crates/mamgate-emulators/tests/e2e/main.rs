@@ -4,5 +4,7 @@ mod control;
 mod discovery;
 mod intune;
 mod kit;
+#[cfg(feature = "saml")]
+mod saml;
 mod token_crate;
 mod tokens;

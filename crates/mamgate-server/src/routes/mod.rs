@@ -11,10 +11,26 @@ mod config;
 mod intune;
 mod license;
 mod office365;
+#[cfg(feature = "saml")]
+mod saml;
 mod system;
 mod users;
 
 pub(crate) use license::load_installed as load_license;
+
+#[cfg(feature = "saml")]
+fn saml_routes() -> axum::routing::MethodRouter<Arc<AppState>> {
+    get(saml::login).post(saml::acs_post)
+}
+
+/// Without the `saml` feature the route still answers, with a clear id.
+#[cfg(not(feature = "saml"))]
+fn saml_routes() -> axum::routing::MethodRouter<Arc<AppState>> {
+    async fn unavailable() -> crate::error::AppError {
+        crate::error::AppError::new(mamgate_core::ErrorId::SamlNotEnabled, "built without the saml feature")
+    }
+    get(unavailable).post(unavailable)
+}
 
 /// The whole HTTP API.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -22,6 +38,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/oauth/intune", post(intune::login_by_intune))
         .route("/oauth/office365/login", get(office365::login))
         .route("/signup/office365/complete", get(office365::complete))
+        .route("/login/sso/saml", saml_routes())
         .route("/api/v4/system/ping", get(system::ping))
         .route("/api/v4/audits", get(system::audits))
         .route("/api/v4/config/client", get(config::client_config))
@@ -39,6 +56,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v4/bots", post(users::create_bot))
         .route("/api/v4/websocket", get(crate::ws::upgrade))
         .route("/metrics", get(system::metrics))
+        .merge(crate::console::router())
         .fallback(system::not_found)
         .with_state(state)
 }

@@ -6,3 +6,5 @@ mod compat;
 mod intune_rows;
 mod kit;
 mod office365_web;
+#[cfg(feature = "saml")]
+mod saml_web;
