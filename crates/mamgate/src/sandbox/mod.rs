@@ -138,7 +138,8 @@ impl Sandbox {
             s.push('\n');
         };
         line(&mut s, format!("mamgate sandbox in {}", self.dir.display()));
-        line(&mut s, format!("  server            {}   (System Console: PUT/GET {}/api/v4/config)", self.server.url, self.server.url));
+        line(&mut s, format!("  server            {}", self.server.url));
+        line(&mut s, format!("  System Console    {}/admin_console   (Mobile Security: Intune settings)", self.server.url));
         line(&mut s, format!("  Entra emulator    {}   (tenant {})", self.entra.url, ex::EXAMPLE_TENANT_ID));
         line(&mut s, format!("  Intune emulator   {}", self.intune.url));
         line(&mut s, format!("  admin sign-in     {} / {}", self.admin_username, self.admin_password));
