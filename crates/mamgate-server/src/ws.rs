@@ -65,7 +65,21 @@ async fn run(state: Arc<AppState>, socket: WebSocket, pre: Option<Authed>) {
                         break;
                     }
                 }
-                Err(RecvError::Lagged(_)) => continue,
+                // Events were dropped for this slow socket: resend the state that matters
+                // for enforcement so the device never acts on a stale config or license.
+                Err(RecvError::Lagged(_)) => {
+                    let config = mamgate_core::client::client_config(&state.config(), state.license().as_ref());
+                    let license = mamgate_core::client::client_license(state.license().as_ref());
+                    let catch_up = [("config_changed", json!({"config": config})), ("license_changed", json!({"license": license}))];
+                    let mut failed = false;
+                    for (event, data) in catch_up {
+                        seq += 1;
+                        failed |= tx.send(Message::Text(frame(event, &data, "", seq).into())).await.is_err();
+                    }
+                    if failed {
+                        break;
+                    }
+                }
                 Err(RecvError::Closed) => break,
             },
             msg = rx.next() => match msg {
