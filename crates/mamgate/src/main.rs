@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod cmd;
 mod demo;
 mod sandbox;
@@ -39,6 +40,8 @@ enum Command {
     Sandbox(cmd::sandbox::Args),
     /// The device simulator: a phone running the Mattermost app's Intune logic.
     Mobile(mamgate_mobile::MobileArgs),
+    /// Measure the performance targets of PERFORMANCE.md
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -62,6 +65,7 @@ fn main() -> std::process::ExitCode {
             Command::Emulate(c) => cmd::emulate::run(c).await,
             Command::Sandbox(a) => cmd::sandbox::run(a).await,
             Command::Mobile(a) => mamgate_mobile::run_cli(a).await.map_err(anyhow::Error::from),
+            Command::Bench(a) => cmd::bench::run(a).await,
         }
     });
     match result {
