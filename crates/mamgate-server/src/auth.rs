@@ -108,8 +108,22 @@ pub struct IssuedSession {
     pub session: Session,
 }
 
+/// A session ready to be written: the record, the token, and the device whose older
+/// sessions the write revokes.
+pub struct PreparedSession {
+    pub issued: IssuedSession,
+    pub revoke_device_id: Option<String>,
+}
+
 /// Creates a session with the device-id rules of CONTRACT §2.
 pub async fn create_session(state: &AppState, new: NewSession<'_>) -> Result<IssuedSession, AppError> {
+    let prepared = prepare_session(state, new);
+    state.store.create_session(prepared.issued.session.clone(), prepared.revoke_device_id).await?;
+    Ok(prepared.issued)
+}
+
+/// Builds a session with the device-id rules of CONTRACT §2, without writing it.
+pub fn prepare_session(state: &AppState, new: NewSession<'_>) -> PreparedSession {
     let cfg = state.config();
     let now = now_ms();
     let mobile = !new.device_id.is_empty() || !new.voip_device_id.is_empty();
@@ -145,9 +159,8 @@ pub async fn create_session(state: &AppState, new: NewSession<'_>) -> Result<Iss
         is_oauth: new.is_oauth,
         props,
     };
-    let revoke = (!new.device_id.is_empty()).then(|| new.device_id.to_string());
-    state.store.create_session(session.clone(), revoke).await?;
-    Ok(IssuedSession { token, session })
+    let revoke_device_id = (!new.device_id.is_empty()).then(|| new.device_id.to_string());
+    PreparedSession { issued: IssuedSession { token, session }, revoke_device_id }
 }
 
 /// The `Token` header and the three cookies of a signed-in response.

@@ -7,7 +7,7 @@ use mamgate_core::model::{Audit, AuditStatus, User};
 use mamgate_core::ErrorId;
 use serde_json::Value;
 
-use crate::auth::{create_session, IssuedSession, NewSession};
+use crate::auth::{prepare_session, IssuedSession, NewSession, PreparedSession};
 use crate::context::RequestCtx;
 use crate::error::AppError;
 use crate::provision::{self, Profile};
@@ -93,7 +93,8 @@ fn gate(state: &AppState, config: &Config) -> Result<IntuneAuthService, AppError
     Ok(service)
 }
 
-/// Runs the sign-in and writes its audit record and log line.
+/// Runs the sign-in and writes its audit record and log line; a successful sign-in writes its
+/// session and audit record together, in one store write.
 pub async fn login(state: &AppState, body: &[u8], ctx: &RequestCtx) -> Result<IntuneLogin, AppError> {
     let mut audit = Audit {
         id: mamgate_store::new_id(),
@@ -107,12 +108,26 @@ pub async fn login(state: &AppState, body: &[u8], ctx: &RequestCtx) -> Result<In
         ip_address: ctx.ip.clone(),
         request_id: ctx.request_id.clone(),
     };
-    let result = run(state, body, ctx, &mut audit).await;
+    let result = match run(state, body, ctx, &mut audit).await {
+        Ok((user, prepared)) => {
+            let mut success = audit.clone();
+            success.status = AuditStatus::Success;
+            let store_started = std::time::Instant::now();
+            let written = state
+                .store
+                .create_session_with_audit(prepared.issued.session.clone(), prepared.revoke_device_id, success)
+                .await;
+            state.metrics.store_latency.observe(store_started.elapsed());
+            match written {
+                Ok(()) => Ok(IntuneLogin { user, issued: prepared.issued }),
+                Err(e) => Err(AppError::from(e)),
+            }
+        }
+        Err(e) => Err(e),
+    };
     match &result {
         Ok(done) => {
             state.metrics.signin("success", "");
-            audit.status = AuditStatus::Success;
-            audit.user_id = done.user.id.clone();
             tracing::info!(request_id = %ctx.request_id, user_id = %done.user.id, device_id = %audit.device_id,
                 ip = %ctx.ip, outcome = "success", "login_by_intune");
         }
@@ -122,15 +137,16 @@ pub async fn login(state: &AppState, body: &[u8], ctx: &RequestCtx) -> Result<In
             audit.reason = e.reason.clone();
             tracing::warn!(request_id = %ctx.request_id, user_id = %audit.user_id, device_id = %audit.device_id,
                 ip = %ctx.ip, outcome = "fail", error_id = e.id.id(), reason = %e.reason, "login_by_intune");
+            if let Err(e) = state.store.add_audit(audit).await {
+                tracing::error!(request_id = %ctx.request_id, error = %e, "audit write failed");
+            }
         }
-    }
-    if let Err(e) = state.store.add_audit(audit).await {
-        tracing::error!(request_id = %ctx.request_id, error = %e, "audit write failed");
     }
     result
 }
 
-async fn run(state: &AppState, body: &[u8], ctx: &RequestCtx, audit: &mut Audit) -> Result<IntuneLogin, AppError> {
+/// Rows 1–16; returns the user and the session to write.
+async fn run(state: &AppState, body: &[u8], ctx: &RequestCtx, audit: &mut Audit) -> Result<(User, PreparedSession), AppError> {
     let req = parse_body(body)?;
     audit.device_id = req.device_id.clone();
     let config = state.config();
@@ -149,7 +165,6 @@ async fn run(state: &AppState, body: &[u8], ctx: &RequestCtx, audit: &mut Audit)
         return Err(AppError::new(ErrorId::ExtractAuthData, problem));
     }
 
-    let store_started = std::time::Instant::now();
     let user = match service {
         IntuneAuthService::Saml => state
             .store
@@ -165,13 +180,11 @@ async fn run(state: &AppState, body: &[u8], ctx: &RequestCtx, audit: &mut Audit)
     if user.is_deactivated() {
         return Err(AppError::new(ErrorId::AccountLocked, format!("user_id={}", user.id)));
     }
-    let issued = create_session(
+    let prepared = prepare_session(
         state,
         NewSession { user: &user, device_id: &req.device_id, voip_device_id: &req.voip_device_id, is_oauth: true, ctx },
-    )
-    .await?;
-    state.metrics.store_latency.observe(store_started.elapsed());
-    Ok(IntuneLogin { user, issued })
+    );
+    Ok((user, prepared))
 }
 
 async fn jit_office365(state: &AppState, oid: &str, claims: &mamgate_token::Claims) -> Result<User, AppError> {

@@ -85,7 +85,7 @@ impl Metrics {
             }
         }
         self.token_validation.render(&mut out, "mamgate_token_validation_seconds", "Access-token validation latency.");
-        self.store_latency.render(&mut out, "mamgate_store_signin_seconds", "Store time of a sign-in (user lookup or creation and session write).");
+        self.store_latency.render(&mut out, "mamgate_store_signin_seconds", "Store time of a successful sign-in's write (session and audit record, one group commit).");
         let _ = writeln!(out, "# HELP mamgate_jwks_fetches_total JWKS refreshes.\n# TYPE mamgate_jwks_fetches_total counter\nmamgate_jwks_fetches_total {}", jwks.0);
         let _ = writeln!(out, "# HELP mamgate_jwks_fetch_failures_total Failed JWKS refreshes.\n# TYPE mamgate_jwks_fetch_failures_total counter\nmamgate_jwks_fetch_failures_total {}", jwks.1);
         let _ = writeln!(out, "# HELP mamgate_open_websockets Open websocket connections.\n# TYPE mamgate_open_websockets gauge\nmamgate_open_websockets {}", self.open_websockets());

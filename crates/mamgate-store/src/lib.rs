@@ -101,6 +101,18 @@ pub trait Store: Send + Sync + 'static {
         revoke_device_id: Option<String>,
     ) -> Result<(), StoreError>;
     /// A live (not revoked) session; expiry is the caller's check.
+    /// [`Store::create_session`] and [`Store::add_audit`] in one write, so a sign-in commits
+    /// its session and its audit record together (one group-commit round trip, not two).
+    async fn create_session_with_audit(
+        &self,
+        session: Session,
+        revoke_device_id: Option<String>,
+        audit: Audit,
+    ) -> Result<(), StoreError> {
+        self.create_session(session, revoke_device_id).await?;
+        self.add_audit(audit).await
+    }
+
     async fn get_session_by_token_hash(
         &self,
         token_hash: &str,

@@ -265,6 +265,34 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn create_session_with_audit(
+        &self,
+        mut session: Session,
+        revoke_device_id: Option<String>,
+        mut audit: Audit,
+    ) -> Result<(), StoreError> {
+        if session.id.is_empty() {
+            session.id = new_id();
+        }
+        if audit.id.is_empty() {
+            audit.id = new_id();
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        if let Some(device) = revoke_device_id.filter(|d| !d.is_empty()) {
+            sql::change(
+                &tx,
+                "DELETE FROM sessions WHERE user_id = $1 AND device_id = $2",
+                &[&session.user_id, &device],
+            )
+            .await?;
+        }
+        sql::insert_session(&tx, &session).await?;
+        sql::insert_audit(&tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn get_session_by_token_hash(
         &self,
         token_hash: &str,

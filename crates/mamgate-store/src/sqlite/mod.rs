@@ -240,6 +240,29 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn create_session_with_audit(
+        &self,
+        mut session: Session,
+        revoke_device_id: Option<String>,
+        mut audit: Audit,
+    ) -> Result<(), StoreError> {
+        if session.id.is_empty() {
+            session.id = new_id();
+        }
+        if audit.id.is_empty() {
+            audit.id = new_id();
+        }
+        self.workers
+            .write(move |c| {
+                if let Some(device) = revoke_device_id.filter(|d| !d.is_empty()) {
+                    sql::revoke_device(c, &session.user_id, &device)?;
+                }
+                sql::insert_session(c, &session)?;
+                sql::insert_audit(c, &audit)
+            })
+            .await
+    }
+
     async fn get_session_by_token_hash(
         &self,
         token_hash: &str,
