@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file in WAL mode, one group-committing writer thread and a
 //! few reader threads (see `worker`).
 
+mod checkpoint;
 mod migrate;
 mod rows;
 mod sql;
@@ -35,6 +36,7 @@ const MMAP_BYTES: i64 = 1 << 30;
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     workers: Workers,
+    _checkpointer: checkpoint::Checkpointer,
 }
 
 impl SqliteStore {
@@ -49,6 +51,8 @@ impl SqliteStore {
         tune(&writer, WRITER_CACHE_KIB)?;
         writer.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))?;
         writer.pragma_update(None, "synchronous", "NORMAL")?;
+        // Checkpoints happen in their own thread (see `checkpoint`), not in the writer's commits.
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         migrate::migrate(&writer)?;
         let count = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -61,6 +65,7 @@ impl SqliteStore {
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(SqliteStore {
             workers: Workers::start(writer, readers)?,
+            _checkpointer: checkpoint::start(path)?,
         })
     }
 }

@@ -135,15 +135,20 @@ fn write_loop(conn: Connection, jobs: mpsc::Receiver<Box<dyn WriteJob>>) {
     let mut group: Vec<Box<dyn WriteJob>> = Vec::with_capacity(MAX_GROUP);
     while let Ok(first) = jobs.recv() {
         group.push(first);
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
+        drain(&jobs, &mut group);
         let commit = commit_group(&conn, &mut group);
         for job in group.drain(..) {
             job.finish(commit.clone());
+        }
+    }
+}
+
+/// Moves every waiting write into `group`, up to the group limit.
+fn drain(jobs: &mpsc::Receiver<Box<dyn WriteJob>>, group: &mut Vec<Box<dyn WriteJob>>) {
+    while group.len() < MAX_GROUP {
+        match jobs.try_recv() {
+            Ok(job) => group.push(job),
+            Err(_) => break,
         }
     }
 }
