@@ -694,17 +694,41 @@ mod tests {
     #[test]
     fn seed_rows_are_present_with_their_statuses() {
         let rows = [
-            ("api.user.login_by_intune.not_available.app_error", Some(501)),
-            ("api.user.login_by_intune.not_configured.app_error", Some(400)),
-            ("api.user.login_by_intune.bot_login_forbidden.app_error", Some(403)),
-            ("api.user.login_by_intune.account_locked.app_error", Some(409)),
+            (
+                "api.user.login_by_intune.not_available.app_error",
+                Some(501),
+            ),
+            (
+                "api.user.login_by_intune.not_configured.app_error",
+                Some(400),
+            ),
+            (
+                "api.user.login_by_intune.bot_login_forbidden.app_error",
+                Some(403),
+            ),
+            (
+                "api.user.login_by_intune.account_locked.app_error",
+                Some(409),
+            ),
             ("ent.intune.login.not_configured.app_error", Some(403)),
             ("ent.intune.login.extract_auth_data.app_error", Some(400)),
             ("ent.intune.login.account_not_found.app_error", Some(428)),
-            ("ent.intune.validate_token.invalid_token.app_error", Some(400)),
-            ("ent.intune.validate_token.token_expired.app_error", Some(401)),
-            ("ent.intune.validate_token.missing_claims.app_error", Some(400)),
-            ("ent.intune.validate_token.invalid_tenant_id.app_error", Some(400)),
+            (
+                "ent.intune.validate_token.invalid_token.app_error",
+                Some(400),
+            ),
+            (
+                "ent.intune.validate_token.token_expired.app_error",
+                Some(401),
+            ),
+            (
+                "ent.intune.validate_token.missing_claims.app_error",
+                Some(400),
+            ),
+            (
+                "ent.intune.validate_token.invalid_tenant_id.app_error",
+                Some(400),
+            ),
             ("ent.intune.validate_token.jwks_init.app_error", Some(500)),
             ("Enrollment Failed", None),
             ("Enrollment Declined", None),

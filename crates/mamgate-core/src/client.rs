@@ -17,15 +17,36 @@ pub fn client_config(config: &Config, license: Option<&License>) -> BTreeMap<Str
     m.insert("BuildNumber".into(), env_version().into());
     m.insert("SiteName".into(), config.team_settings.site_name.clone());
     m.insert("SiteURL".into(), config.service_settings.site_url.clone());
-    m.insert("EnableSignInWithEmail".into(), b(config.email_settings.enable_sign_in_with_email));
-    m.insert("EnableSignInWithUsername".into(), b(config.email_settings.enable_sign_in_with_username));
-    m.insert("EnableSignUpWithEmail".into(), b(config.email_settings.enable_sign_up_with_email));
-    m.insert("EnableSignUpWithOffice365".into(), b(config.office365_settings.enable));
+    m.insert(
+        "EnableSignInWithEmail".into(),
+        b(config.email_settings.enable_sign_in_with_email),
+    );
+    m.insert(
+        "EnableSignInWithUsername".into(),
+        b(config.email_settings.enable_sign_in_with_username),
+    );
+    m.insert(
+        "EnableSignUpWithEmail".into(),
+        b(config.email_settings.enable_sign_up_with_email),
+    );
+    m.insert(
+        "EnableSignUpWithOffice365".into(),
+        b(config.office365_settings.enable),
+    );
     m.insert("EnableSaml".into(), b(config.saml_settings.enable));
     m.insert("EnableLdap".into(), b(config.ldap_settings.enable));
-    m.insert("EnableUserCreation".into(), b(config.team_settings.enable_user_creation));
-    m.insert("MobileExternalBrowser".into(), b(config.native_app_settings.mobile_external_browser));
-    m.insert("EnableDeveloper".into(), b(config.service_settings.enable_developer));
+    m.insert(
+        "EnableUserCreation".into(),
+        b(config.team_settings.enable_user_creation),
+    );
+    m.insert(
+        "MobileExternalBrowser".into(),
+        b(config.native_app_settings.mobile_external_browser),
+    );
+    m.insert(
+        "EnableDeveloper".into(),
+        b(config.service_settings.enable_developer),
+    );
     m.insert("DiagnosticId".into(), String::new());
     if license.is_some_and(License::is_enterprise_advanced) {
         let intune = &config.intune_settings;
@@ -96,27 +117,44 @@ mod tests {
     }
 
     fn keys(m: &BTreeMap<String, String>) -> Vec<(&str, &str)> {
-        m.iter().filter(|(k, _)| k.starts_with("Intune")).map(|(k, v)| (k.as_str(), v.as_str())).collect()
+        m.iter()
+            .filter(|(k, _)| k.starts_with("Intune"))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
     }
 
     #[test]
     fn intune_keys_by_license_and_config() {
         assert!(keys(&client_config(&intune("office365"), None)).is_empty());
-        assert!(keys(&client_config(&intune("office365"), Some(&lic("professional")))).is_empty());
-        assert!(keys(&client_config(&intune("office365"), Some(&lic("enterprise")))).is_empty());
+        assert!(keys(&client_config(
+            &intune("office365"),
+            Some(&lic("professional"))
+        ))
+        .is_empty());
+        assert!(keys(&client_config(
+            &intune("office365"),
+            Some(&lic("enterprise"))
+        ))
+        .is_empty());
         assert_eq!(
             keys(&client_config(&Config::default(), Some(&lic("advanced")))),
             [("IntuneMAMEnabled", "false")]
         );
         let mut missing = intune("office365");
         missing.intune_settings.tenant_id.clear();
-        assert_eq!(keys(&client_config(&missing, Some(&lic("entry")))), [("IntuneMAMEnabled", "false")]);
+        assert_eq!(
+            keys(&client_config(&missing, Some(&lic("entry")))),
+            [("IntuneMAMEnabled", "false")]
+        );
         assert_eq!(
             keys(&client_config(&intune("office365"), Some(&lic("advanced")))),
             [
                 ("IntuneAuthService", "office365"),
                 ("IntuneMAMEnabled", "true"),
-                ("IntuneScope", "api://87654321-4321-4321-4321-210987654321/login.mattermost")
+                (
+                    "IntuneScope",
+                    "api://87654321-4321-4321-4321-210987654321/login.mattermost"
+                )
             ]
         );
         assert_eq!(

@@ -16,7 +16,10 @@ pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 pub const KNOWN_CLOUDS: &[(&str, &str)] = &[
     ("https://login.microsoftonline.com", "Global"),
     ("https://login.microsoftonline.us", "US Government"),
-    ("https://login.partner.microsoftonline.cn", "China (21Vianet)"),
+    (
+        "https://login.partner.microsoftonline.cn",
+        "China (21Vianet)",
+    ),
 ];
 
 /// Shown instead of a secret by `GET /api/v4/config`.
@@ -203,7 +206,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(id: ErrorId, detail: impl Into<String>) -> Self {
-        Self { id, detail: detail.into() }
+        Self {
+            id,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -241,7 +247,10 @@ impl IntuneSettings {
             return Ok(());
         }
         if self.tenant_id.is_empty() {
-            return Err(ConfigError::new(ErrorId::ConfigIntuneTenantId, "TenantId is required"));
+            return Err(ConfigError::new(
+                ErrorId::ConfigIntuneTenantId,
+                "TenantId is required",
+            ));
         }
         if !is_guid(&self.tenant_id) {
             return Err(ConfigError::new(
@@ -250,7 +259,10 @@ impl IntuneSettings {
             ));
         }
         if self.client_id.is_empty() {
-            return Err(ConfigError::new(ErrorId::ConfigIntuneClientId, "ClientId is required"));
+            return Err(ConfigError::new(
+                ErrorId::ConfigIntuneClientId,
+                "ClientId is required",
+            ));
         }
         if !is_guid(&self.client_id) {
             return Err(ConfigError::new(
@@ -259,7 +271,10 @@ impl IntuneSettings {
             ));
         }
         if self.auth_service.is_empty() {
-            return Err(ConfigError::new(ErrorId::ConfigIntuneAuthService, "AuthService is required"));
+            return Err(ConfigError::new(
+                ErrorId::ConfigIntuneAuthService,
+                "AuthService is required",
+            ));
         }
         if IntuneAuthService::parse(&self.auth_service).is_none() {
             return Err(ConfigError::new(
@@ -270,7 +285,10 @@ impl IntuneSettings {
         if !is_authority_host(&self.authority_host) {
             return Err(ConfigError::new(
                 ErrorId::ConfigIntuneAuthorityHost,
-                format!("AuthorityHost {:?} is not an http(s) URL without a path", self.authority_host),
+                format!(
+                    "AuthorityHost {:?} is not an http(s) URL without a path",
+                    self.authority_host
+                ),
             ));
         }
         Ok(())
@@ -298,12 +316,19 @@ impl IntuneSettings {
 
     /// `{AuthorityHost}/{TenantId}/v2.0/.well-known/openid-configuration`.
     pub fn discovery_url(&self) -> String {
-        format!("{}/{}/v2.0/.well-known/openid-configuration", self.authority(), self.tenant_id)
+        format!(
+            "{}/{}/v2.0/.well-known/openid-configuration",
+            self.authority(),
+            self.tenant_id
+        )
     }
 }
 
 fn is_authority_host(s: &str) -> bool {
-    let rest = match s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) {
+    let rest = match s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    {
         Some(r) => r.trim_end_matches('/'),
         None => return false,
     };
@@ -324,7 +349,10 @@ impl Config {
                     ))
                 }
                 Some(IntuneAuthService::Saml) if !self.saml_settings.enable => {
-                    return Err(ConfigError::new(ErrorId::ConfigIntuneRequiresSaml, "SamlSettings.Enable is false"))
+                    return Err(ConfigError::new(
+                        ErrorId::ConfigIntuneRequiresSaml,
+                        "SamlSettings.Enable is false",
+                    ))
                 }
                 _ => {}
             }
@@ -334,12 +362,14 @@ impl Config {
 
     /// Parses a config document; missing keys take their defaults.
     pub fn from_json(text: &str) -> Result<Self, ConfigError> {
-        serde_json::from_str(text).map_err(|e| ConfigError::new(ErrorId::ConfigInvalidJson, e.to_string()))
+        serde_json::from_str(text)
+            .map_err(|e| ConfigError::new(ErrorId::ConfigInvalidJson, e.to_string()))
     }
 
     /// Parses a JSON value; missing keys take their defaults.
     pub fn from_value(value: Value) -> Result<Self, ConfigError> {
-        serde_json::from_value(value).map_err(|e| ConfigError::new(ErrorId::ConfigInvalidJson, e.to_string()))
+        serde_json::from_value(value)
+            .map_err(|e| ConfigError::new(ErrorId::ConfigInvalidJson, e.to_string()))
     }
 
     /// The document as pretty JSON (defaults filled in, unknown keys kept).
@@ -366,7 +396,8 @@ impl Config {
             .into_iter()
             .filter_map(|(k, v)| {
                 let k = k.as_ref();
-                k.strip_prefix("MM_").map(|rest| (rest.to_ascii_uppercase(), v.as_ref().to_string()))
+                k.strip_prefix("MM_")
+                    .map(|rest| (rest.to_ascii_uppercase(), v.as_ref().to_string()))
             })
             .collect();
         if wanted.is_empty() {
@@ -374,15 +405,14 @@ impl Config {
         }
         if let Value::Object(sections) = &mut doc {
             for (section_name, section) in sections.iter_mut() {
-                let Value::Object(settings) = section else { continue };
+                let Value::Object(settings) = section else {
+                    continue;
+                };
                 for (setting_name, current) in settings.iter_mut() {
                     let key = format!("{}_{}", section_name, setting_name).to_ascii_uppercase();
                     if let Some((_, raw)) = wanted.iter().find(|(k, _)| *k == key) {
                         *current = coerce(current, raw).map_err(|why| {
-                            ConfigError::new(
-                                ErrorId::ConfigInvalidJson,
-                                format!("MM_{key}: {why}"),
-                            )
+                            ConfigError::new(ErrorId::ConfigInvalidJson, format!("MM_{key}: {why}"))
                         })?;
                         applied.push(format!("{section_name}.{setting_name}"));
                     }
@@ -407,7 +437,12 @@ impl Config {
 
     /// Where a client sent back [`MASKED`], keeps the stored secret.
     pub fn unmask_from(&mut self, stored: &Config) {
-        let stored_secrets: Vec<String> = stored.clone().secrets_mut().into_iter().map(|s| s.clone()).collect();
+        let stored_secrets: Vec<String> = stored
+            .clone()
+            .secrets_mut()
+            .into_iter()
+            .map(|s| s.clone())
+            .collect();
         for (s, old) in self.secrets_mut().into_iter().zip(stored_secrets) {
             if s == MASKED {
                 *s = old;
@@ -455,11 +490,17 @@ fn coerce(current: &Value, raw: &str) -> Result<Value, String> {
             other => return Err(format!("{other:?} is not a boolean")),
         },
         Value::Number(_) => {
-            let n: i64 = raw.trim().parse().map_err(|_| format!("{raw:?} is not a whole number"))?;
+            let n: i64 = raw
+                .trim()
+                .parse()
+                .map_err(|_| format!("{raw:?} is not a whole number"))?;
             Value::from(n)
         }
         Value::Array(_) => {
-            let items = raw.split([' ', ',']).filter(|s| !s.is_empty()).map(|s| Value::String(s.into()));
+            let items = raw
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.into()));
             Value::Array(items.collect())
         }
         _ => Value::String(raw.to_string()),
@@ -489,19 +530,83 @@ mod tests {
         type Case = (&'static str, fn(&mut Config), Option<ErrorId>);
         let cases: &[Case] = &[
             ("valid office365", |_| {}, None),
-            ("disabled skips checks", |c| { c.intune_settings.enable = false; c.intune_settings.tenant_id.clear(); }, None),
-            ("tenant empty", |c| c.intune_settings.tenant_id.clear(), Some(ErrorId::ConfigIntuneTenantId)),
-            ("tenant domain", |c| c.intune_settings.tenant_id = "contoso.onmicrosoft.com".into(), Some(ErrorId::ConfigIntuneTenantIdFormat)),
-            ("tenant braces", |c| c.intune_settings.tenant_id = format!("{{{TENANT}}}"), Some(ErrorId::ConfigIntuneTenantIdFormat)),
-            ("client empty", |c| c.intune_settings.client_id.clear(), Some(ErrorId::ConfigIntuneClientId)),
-            ("client uri", |c| c.intune_settings.client_id = format!("api://{CLIENT}"), Some(ErrorId::ConfigIntuneClientIdFormat)),
-            ("auth empty", |c| c.intune_settings.auth_service.clear(), Some(ErrorId::ConfigIntuneAuthService)),
-            ("auth openid", |c| c.intune_settings.auth_service = "openid".into(), Some(ErrorId::ConfigIntuneAuthServiceInvalid)),
-            ("auth case", |c| c.intune_settings.auth_service = "Office365".into(), Some(ErrorId::ConfigIntuneAuthServiceInvalid)),
-            ("office365 off", |c| c.office365_settings.enable = false, Some(ErrorId::ConfigIntuneRequiresOffice365)),
-            ("saml off", |c| { c.intune_settings.auth_service = "saml".into(); c.saml_settings.enable = false; }, Some(ErrorId::ConfigIntuneRequiresSaml)),
-            ("authority path", |c| c.intune_settings.authority_host = "https://login.microsoftonline.com/tenant".into(), Some(ErrorId::ConfigIntuneAuthorityHost)),
-            ("upper-case guids ok", |c| { c.intune_settings.tenant_id = TENANT.to_uppercase(); c.intune_settings.client_id = CLIENT.to_uppercase(); }, None),
+            (
+                "disabled skips checks",
+                |c| {
+                    c.intune_settings.enable = false;
+                    c.intune_settings.tenant_id.clear();
+                },
+                None,
+            ),
+            (
+                "tenant empty",
+                |c| c.intune_settings.tenant_id.clear(),
+                Some(ErrorId::ConfigIntuneTenantId),
+            ),
+            (
+                "tenant domain",
+                |c| c.intune_settings.tenant_id = "contoso.onmicrosoft.com".into(),
+                Some(ErrorId::ConfigIntuneTenantIdFormat),
+            ),
+            (
+                "tenant braces",
+                |c| c.intune_settings.tenant_id = format!("{{{TENANT}}}"),
+                Some(ErrorId::ConfigIntuneTenantIdFormat),
+            ),
+            (
+                "client empty",
+                |c| c.intune_settings.client_id.clear(),
+                Some(ErrorId::ConfigIntuneClientId),
+            ),
+            (
+                "client uri",
+                |c| c.intune_settings.client_id = format!("api://{CLIENT}"),
+                Some(ErrorId::ConfigIntuneClientIdFormat),
+            ),
+            (
+                "auth empty",
+                |c| c.intune_settings.auth_service.clear(),
+                Some(ErrorId::ConfigIntuneAuthService),
+            ),
+            (
+                "auth openid",
+                |c| c.intune_settings.auth_service = "openid".into(),
+                Some(ErrorId::ConfigIntuneAuthServiceInvalid),
+            ),
+            (
+                "auth case",
+                |c| c.intune_settings.auth_service = "Office365".into(),
+                Some(ErrorId::ConfigIntuneAuthServiceInvalid),
+            ),
+            (
+                "office365 off",
+                |c| c.office365_settings.enable = false,
+                Some(ErrorId::ConfigIntuneRequiresOffice365),
+            ),
+            (
+                "saml off",
+                |c| {
+                    c.intune_settings.auth_service = "saml".into();
+                    c.saml_settings.enable = false;
+                },
+                Some(ErrorId::ConfigIntuneRequiresSaml),
+            ),
+            (
+                "authority path",
+                |c| {
+                    c.intune_settings.authority_host =
+                        "https://login.microsoftonline.com/tenant".into()
+                },
+                Some(ErrorId::ConfigIntuneAuthorityHost),
+            ),
+            (
+                "upper-case guids ok",
+                |c| {
+                    c.intune_settings.tenant_id = TENANT.to_uppercase();
+                    c.intune_settings.client_id = CLIENT.to_uppercase();
+                },
+                None,
+            ),
         ];
         for (name, mutate, want) in cases {
             let mut c = enabled("office365");
@@ -528,7 +633,9 @@ mod tests {
             match got {
                 ErrorId::ConfigIntuneTenantIdFormat => c.intune_settings.tenant_id = TENANT.into(),
                 ErrorId::ConfigIntuneClientId => c.intune_settings.client_id = CLIENT.into(),
-                ErrorId::ConfigIntuneAuthServiceInvalid => c.intune_settings.auth_service = "office365".into(),
+                ErrorId::ConfigIntuneAuthServiceInvalid => {
+                    c.intune_settings.auth_service = "office365".into()
+                }
                 _ => c.office365_settings.enable = true,
             }
         }
@@ -546,7 +653,10 @@ mod tests {
         assert_eq!(back["ServiceSettings"]["Custom"], 1);
         assert_eq!(back["PluginSettings"]["Enable"], true);
         assert_eq!(back["ServiceSettings"]["ListenAddress"], ":8065");
-        assert_eq!(back["IntuneSettings"]["AuthorityHost"], DEFAULT_AUTHORITY_HOST);
+        assert_eq!(
+            back["IntuneSettings"]["AuthorityHost"],
+            DEFAULT_AUTHORITY_HOST
+        );
     }
 
     #[test]
@@ -565,9 +675,15 @@ mod tests {
         assert_eq!(c.service_settings.session_length_web_in_hours, 24);
         assert_eq!(
             applied,
-            ["IntuneSettings.Enable", "IntuneSettings.TenantId", "ServiceSettings.SessionLengthWebInHours"]
+            [
+                "IntuneSettings.Enable",
+                "IntuneSettings.TenantId",
+                "ServiceSettings.SessionLengthWebInHours"
+            ]
         );
-        let err = c.apply_env([("MM_INTUNESETTINGS_ENABLE", "maybe")]).unwrap_err();
+        let err = c
+            .apply_env([("MM_INTUNESETTINGS_ENABLE", "maybe")])
+            .unwrap_err();
         assert_eq!(err.id, ErrorId::ConfigInvalidJson);
     }
 

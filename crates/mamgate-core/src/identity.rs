@@ -3,7 +3,8 @@
 use crate::config::{Config, IntuneAuthService};
 
 /// SAML attribute carrying the objectId.
-pub const SAML_OBJECT_ID_CLAIM: &str = "http://schemas.microsoft.com/identity/claims/objectidentifier";
+pub const SAML_OBJECT_ID_CLAIM: &str =
+    "http://schemas.microsoft.com/identity/claims/objectidentifier";
 /// LDAP attribute carrying the objectId (Entra Domain Services).
 pub const LDAP_OBJECT_ID_ATTRIBUTE: &str = "msDS-aadObjectId";
 
@@ -44,7 +45,9 @@ pub fn provider_key_problem(config: &Config) -> Option<String> {
             if saml.enable_sync_with_ldap {
                 let ldap = config.ldap_settings.id_attribute.trim();
                 if !ldap.eq_ignore_ascii_case(LDAP_OBJECT_ID_ATTRIBUTE) {
-                    return Some(format!("LdapSettings.IdAttribute is {ldap:?}, not {LDAP_OBJECT_ID_ATTRIBUTE}"));
+                    return Some(format!(
+                        "LdapSettings.IdAttribute is {ldap:?}, not {LDAP_OBJECT_ID_ATTRIBUTE}"
+                    ));
                 }
             }
             None
@@ -76,7 +79,9 @@ fn looks_like_base64_guid(s: &str) -> bool {
     // 16 bytes in base64: 22 characters plus "==" padding.
     s.len() == 24
         && s.ends_with("==")
-        && s[..22].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+        && s[..22]
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
 }
 
 #[cfg(test)]
@@ -99,7 +104,10 @@ mod tests {
     #[test]
     fn classify() {
         assert_eq!(classify_identifier("a@b.c"), "email or UPN");
-        assert_eq!(classify_identifier("q83vAAECAwQFBgcICQoLDA=="), "base64 binary GUID (objectGUID or immutableID)");
+        assert_eq!(
+            classify_identifier("q83vAAECAwQFBgcICQoLDA=="),
+            "base64 binary GUID (objectGUID or immutableID)"
+        );
     }
 
     #[test]

@@ -107,7 +107,11 @@ impl License {
     }
 
     /// Decodes a license file and verifies it against the trusted keys and `now_ms`.
-    pub fn verify(file: &str, trusted_keys: &[String], now_ms: i64) -> Result<License, LicenseError> {
+    pub fn verify(
+        file: &str,
+        trusted_keys: &[String],
+        now_ms: i64,
+    ) -> Result<License, LicenseError> {
         let license = Self::verify_signature(file, trusted_keys)?;
         if !license.is_active(now_ms) {
             return Err(LicenseError::Expired);
@@ -125,15 +129,18 @@ impl License {
             return Err(LicenseError::Invalid("too short".into()));
         }
         let (payload, sig) = bytes.split_at(bytes.len() - 64);
-        let sig = Signature::from_slice(sig).map_err(|_| LicenseError::Invalid("bad signature".into()))?;
+        let sig = Signature::from_slice(sig)
+            .map_err(|_| LicenseError::Invalid("bad signature".into()))?;
         let signer = trusted_keys
             .iter()
             .filter_map(|k| parse_public_key(k).map(|vk| (k, vk)))
             .find(|(_, vk)| vk.verify(payload, &sig).is_ok())
             .map(|(k, _)| k.clone())
-            .ok_or_else(|| LicenseError::Invalid("signature does not verify with any trusted key".into()))?;
-        let mut license: License =
-            serde_json::from_slice(payload).map_err(|e| LicenseError::Invalid(format!("bad JSON: {e}")))?;
+            .ok_or_else(|| {
+                LicenseError::Invalid("signature does not verify with any trusted key".into())
+            })?;
+        let mut license: License = serde_json::from_slice(payload)
+            .map_err(|e| LicenseError::Invalid(format!("bad JSON: {e}")))?;
         license.signed_by = signer;
         Ok(license)
     }
@@ -176,7 +183,11 @@ mod tests {
             issued_at: 0,
             starts_at: 0,
             expires_at,
-            customer: Customer { id: "c".into(), name: "Contoso".into(), ..Default::default() },
+            customer: Customer {
+                id: "c".into(),
+                name: "Contoso".into(),
+                ..Default::default()
+            },
             sku_short_name: "advanced".into(),
             sku_name: sku_name("advanced").into(),
             signed_by: String::new(),
@@ -200,11 +211,17 @@ mod tests {
         let file = license(1000).sign(&a);
         let ok = License::verify(&file, &[b_pub.clone(), a_pub.clone()], 10).unwrap();
         assert_eq!(ok.signed_by, a_pub);
-        assert_eq!(License::verify(&file, &[b_pub], 10).unwrap_err().error_id(), ErrorId::LicenseInvalid);
-        assert_eq!(License::verify(&file, &[a_pub.clone()], 1000).unwrap_err(), LicenseError::Expired);
+        assert_eq!(
+            License::verify(&file, &[b_pub], 10).unwrap_err().error_id(),
+            ErrorId::LicenseInvalid
+        );
+        assert_eq!(
+            License::verify(&file, std::slice::from_ref(&a_pub), 1000).unwrap_err(),
+            LicenseError::Expired
+        );
         let mut tampered = B64.decode(&file).unwrap();
         tampered[5] ^= 1;
-        assert!(License::verify(&B64.encode(tampered), &[a_pub.clone()], 10).is_err());
+        assert!(License::verify(&B64.encode(tampered), std::slice::from_ref(&a_pub), 10).is_err());
         assert!(License::verify("garbage!", &[a_pub], 10).is_err());
     }
 }

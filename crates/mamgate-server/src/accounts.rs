@@ -28,22 +28,35 @@ pub struct NewUser {
 pub fn build_user(new: NewUser) -> Result<User, AppError> {
     let username = new.username.trim().to_ascii_lowercase();
     if !is_valid_username(&username) {
-        return Err(AppError::new(ErrorId::InvalidUser, format!("username {username:?} must be 3-22 of a-z0-9.-_ starting with a letter")));
+        return Err(AppError::new(
+            ErrorId::InvalidUser,
+            format!("username {username:?} must be 3-22 of a-z0-9.-_ starting with a letter"),
+        ));
     }
     let email = new.email.trim().to_ascii_lowercase();
     if !email.contains('@') || email.len() > 128 {
-        return Err(AppError::new(ErrorId::InvalidUser, format!("email {email:?} is not valid")));
+        return Err(AppError::new(
+            ErrorId::InvalidUser,
+            format!("email {email:?} is not valid"),
+        ));
     }
     let auth_service = new.auth_service.trim().to_string();
     let mut auth_data = new.auth_data.unwrap_or_default().trim().to_string();
     let password = if auth_service.is_empty() {
         if !passwords::is_acceptable(&new.password) {
-            return Err(AppError::new(ErrorId::InvalidUser, "password must be 5 to 72 characters"));
+            return Err(AppError::new(
+                ErrorId::InvalidUser,
+                "password must be 5 to 72 characters",
+            ));
         }
-        passwords::hash(&new.password).ok_or_else(|| AppError::new(ErrorId::InvalidUser, "password could not be hashed"))?
+        passwords::hash(&new.password)
+            .ok_or_else(|| AppError::new(ErrorId::InvalidUser, "password could not be hashed"))?
     } else {
         if auth_data.is_empty() {
-            return Err(AppError::new(ErrorId::InvalidUser, format!("auth_data is required for auth_service {auth_service}")));
+            return Err(AppError::new(
+                ErrorId::InvalidUser,
+                format!("auth_data is required for auth_service {auth_service}"),
+            ));
         }
         // objectIds are stored lower-case so lookups by the token's oid match (CONTRACT §6);
         // other shapes are kept as given (the doctor reports them).
@@ -67,7 +80,11 @@ pub fn build_user(new: NewUser) -> Result<User, AppError> {
         first_name: new.first_name,
         last_name: new.last_name,
         roles: roles::USER.into(),
-        locale: if new.locale.is_empty() { "en".into() } else { new.locale },
+        locale: if new.locale.is_empty() {
+            "en".into()
+        } else {
+            new.locale
+        },
         last_password_update: now,
         ..User::default()
     })
@@ -77,14 +94,18 @@ pub fn build_user(new: NewUser) -> Result<User, AppError> {
 pub fn is_valid_username(s: &str) -> bool {
     (3..=22).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'))
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'))
 }
 
 /// A bot account record.
 pub fn build_bot(username: &str, display_name: &str) -> Result<User, AppError> {
     let username = username.trim().to_ascii_lowercase();
     if !is_valid_username(&username) {
-        return Err(AppError::new(ErrorId::InvalidUser, format!("bot username {username:?} is not valid")));
+        return Err(AppError::new(
+            ErrorId::InvalidUser,
+            format!("bot username {username:?} is not valid"),
+        ));
     }
     let now = now_ms();
     Ok(User {
@@ -122,8 +143,19 @@ mod tests {
 
     #[test]
     fn local_users_need_a_password() {
-        let e = build_user(NewUser { username: "bob".into(), email: "b@x".into(), ..Default::default() }).unwrap_err();
+        let e = build_user(NewUser {
+            username: "bob".into(),
+            email: "b@x".into(),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert_eq!(e.id, ErrorId::InvalidUser);
-        assert!(build_user(NewUser { username: "Bad Name".into(), email: "b@x".into(), password: "secret".into(), ..Default::default() }).is_err());
+        assert!(build_user(NewUser {
+            username: "Bad Name".into(),
+            email: "b@x".into(),
+            password: "secret".into(),
+            ..Default::default()
+        })
+        .is_err());
     }
 }

@@ -27,14 +27,20 @@ impl Authed {
         if self.user.is_system_admin() {
             Ok(())
         } else {
-            Err(AppError::new(ErrorId::PermissionDenied, "system_admin required"))
+            Err(AppError::new(
+                ErrorId::PermissionDenied,
+                "system_admin required",
+            ))
         }
     }
 }
 
 /// The token of a request and whether it came from the cookie (which needs the CSRF header).
 pub fn request_token(headers: &HeaderMap) -> Option<(String, bool)> {
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         let v = v.trim();
         for prefix in ["bearer ", "token "] {
             if v.len() > prefix.len() && v[..prefix.len()].eq_ignore_ascii_case(prefix) {
@@ -42,7 +48,11 @@ pub fn request_token(headers: &HeaderMap) -> Option<(String, bool)> {
             }
         }
     }
-    if let Some(v) = headers.get("token").and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()) {
+    if let Some(v) = headers
+        .get("token")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+    {
         return Some((v.to_string(), false));
     }
     cookie_value(headers, "MMAUTHTOKEN").map(|t| (t, true))
@@ -62,13 +72,26 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// Resolves a token to its live session and active user.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Authed, AppError> {
-    let expired = || AppError::new(ErrorId::SessionExpired, "unknown, expired or revoked session");
-    let session = state.store.get_session_by_token_hash(&hash_token(token)).await?.ok_or_else(expired)?;
+    let expired = || {
+        AppError::new(
+            ErrorId::SessionExpired,
+            "unknown, expired or revoked session",
+        )
+    };
+    let session = state
+        .store
+        .get_session_by_token_hash(&hash_token(token))
+        .await?
+        .ok_or_else(expired)?;
     if session.is_expired(now_ms()) {
         let _ = state.store.revoke_session(&session.id).await;
         return Err(expired());
     }
-    let user = state.store.get_user(&session.user_id).await?.ok_or_else(expired)?;
+    let user = state
+        .store
+        .get_user(&session.user_id)
+        .await?
+        .ok_or_else(expired)?;
     if user.is_deactivated() {
         return Err(expired());
     }
@@ -78,15 +101,29 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Authed, AppEr
 impl FromRequestParts<Arc<AppState>> for Authed {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
         let (token, from_cookie) = request_token(&parts.headers)
             .ok_or_else(|| AppError::new(ErrorId::SessionExpired, "no token"))?;
         let authed = authenticate(state, &token).await?;
         if from_cookie && parts.method != Method::GET && parts.method != Method::HEAD {
-            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
-            let requested_with = parts.headers.get("x-requested-with").and_then(|v| v.to_str().ok()).unwrap_or("");
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let requested_with = parts
+                .headers
+                .get("x-requested-with")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             if sent != authed.session.csrf_token && requested_with != "XMLHttpRequest" {
-                return Err(AppError::new(ErrorId::SessionExpired, "CSRF token missing or wrong"));
+                return Err(AppError::new(
+                    ErrorId::SessionExpired,
+                    "CSRF token missing or wrong",
+                ));
             }
         }
         Ok(authed)
@@ -116,9 +153,15 @@ pub struct PreparedSession {
 }
 
 /// Creates a session with the device-id rules of CONTRACT §2.
-pub async fn create_session(state: &AppState, new: NewSession<'_>) -> Result<IssuedSession, AppError> {
+pub async fn create_session(
+    state: &AppState,
+    new: NewSession<'_>,
+) -> Result<IssuedSession, AppError> {
     let prepared = prepare_session(state, new);
-    state.store.create_session(prepared.issued.session.clone(), prepared.revoke_device_id).await?;
+    state
+        .store
+        .create_session(prepared.issued.session.clone(), prepared.revoke_device_id)
+        .await?;
     Ok(prepared.issued)
 }
 
@@ -138,13 +181,19 @@ pub fn prepare_session(state: &AppState, new: NewSession<'_>) -> PreparedSession
     let mut props = Map::new();
     let (os, platform, browser) = describe_user_agent(&new.ctx.user_agent);
     props.insert("isMobile".into(), Value::String(mobile.to_string()));
-    props.insert("isOAuthUser".into(), Value::String(new.is_oauth.to_string()));
+    props.insert(
+        "isOAuthUser".into(),
+        Value::String(new.is_oauth.to_string()),
+    );
     props.insert("isSaml".into(), Value::String("false".into()));
     props.insert("os".into(), Value::String(os.into()));
     props.insert("platform".into(), Value::String(platform.into()));
     props.insert("browser".into(), Value::String(browser.into()));
     if !new.voip_device_id.is_empty() {
-        props.insert("voip_device_id".into(), Value::String(new.voip_device_id.into()));
+        props.insert(
+            "voip_device_id".into(),
+            Value::String(new.voip_device_id.into()),
+        );
     }
     let session = Session {
         id: mamgate_store::new_id(),
@@ -160,12 +209,24 @@ pub fn prepare_session(state: &AppState, new: NewSession<'_>) -> PreparedSession
         props,
     };
     let revoke_device_id = (!new.device_id.is_empty()).then(|| new.device_id.to_string());
-    PreparedSession { issued: IssuedSession { token, session }, revoke_device_id }
+    PreparedSession {
+        issued: IssuedSession { token, session },
+        revoke_device_id,
+    }
 }
 
 /// The `Token` header and the three cookies of a signed-in response.
-pub fn login_headers(state: &AppState, issued: &IssuedSession, secure: bool) -> Vec<(header::HeaderName, HeaderValue)> {
-    let max_age = state.config().service_settings.session_length_web_in_hours.max(1) * 3600;
+pub fn login_headers(
+    state: &AppState,
+    issued: &IssuedSession,
+    secure: bool,
+) -> Vec<(header::HeaderName, HeaderValue)> {
+    let max_age = state
+        .config()
+        .service_settings
+        .session_length_web_in_hours
+        .max(1)
+        * 3600;
     let mut out = Vec::new();
     if let Ok(v) = HeaderValue::from_str(&issued.token) {
         out.push((header::HeaderName::from_static("token"), v));
@@ -179,7 +240,9 @@ pub fn login_headers(state: &AppState, issued: &IssuedSession, secure: bool) -> 
         let c = cookie::Cookie::build((name, value))
             .path("/")
             .max_age(cookie::time::Duration::seconds(max_age))
-            .expires(cookie::time::OffsetDateTime::now_utc() + cookie::time::Duration::seconds(max_age))
+            .expires(
+                cookie::time::OffsetDateTime::now_utc() + cookie::time::Duration::seconds(max_age),
+            )
             .http_only(http_only)
             .secure(secure)
             .build();
@@ -216,7 +279,13 @@ pub fn describe_user_agent(ua: &str) -> (&'static str, &'static str, &'static st
         ""
     };
     let platform = match os {
-        "iOS" => if has("iPad") { "iPad" } else { "iPhone" },
+        "iOS" => {
+            if has("iPad") {
+                "iPad"
+            } else {
+                "iPhone"
+            }
+        }
         "Android" => "Linux",
         "Mac OS" => "Macintosh",
         "Windows" => "Windows",

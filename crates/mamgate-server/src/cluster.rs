@@ -31,7 +31,9 @@ pub async fn announce(state: &AppState, notice: &str) {
 
 /// Starts following the store's notices, if the store has any.
 pub fn follow(state: Arc<AppState>) {
-    let Some(mut rx) = state.store.notices() else { return };
+    let Some(mut rx) = state.store.notices() else {
+        return;
+    };
     tokio::spawn(async move {
         loop {
             match rx.recv().await {
@@ -77,7 +79,9 @@ async fn reload_config(state: &AppState) {
                 state.broadcast_client_config();
             }
         }
-        Err(e) => tracing::warn!(error_id = e.id.id(), reason = %e.detail, "reloaded configuration is invalid"),
+        Err(e) => {
+            tracing::warn!(error_id = e.id.id(), reason = %e.detail, "reloaded configuration is invalid")
+        }
     }
 }
 

@@ -25,7 +25,13 @@ pub struct RequestCtx {
 
 impl RequestCtx {
     fn from_parts(headers: &HeaderMap, peer: Option<SocketAddr>, scheme_https: bool) -> Self {
-        let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let header = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
         let forwarded_for = header("x-forwarded-for");
         let ip = forwarded_for
             .split(',')
@@ -47,13 +53,24 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestCtx {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<RequestCtx>().cloned().unwrap_or_default())
+        Ok(parts
+            .extensions
+            .get::<RequestCtx>()
+            .cloned()
+            .unwrap_or_default())
     }
 }
 
 /// Assigns the request id, sends it as `X-Request-Id`, and renders AppErrors with it.
-pub async fn request_context(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+pub async fn request_context(
+    State(state): State<Arc<AppState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     let https = req.uri().scheme_str() == Some("https");
     let ctx = RequestCtx::from_parts(req.headers(), peer, https);
     let request_id = ctx.request_id.clone();

@@ -18,17 +18,29 @@ pub struct AppError {
 impl AppError {
     /// An error with a technical reason.
     pub fn new(id: ErrorId, reason: impl Into<String>) -> Self {
-        Self { id, name: None, reason: reason.into() }
+        Self {
+            id,
+            name: None,
+            reason: reason.into(),
+        }
     }
 
     /// `api.context.invalid_body_param.app_error` naming the field.
     pub fn invalid_body(name: &'static str, reason: impl Into<String>) -> Self {
-        Self { id: ErrorId::InvalidBodyParam, name: Some(name), reason: reason.into() }
+        Self {
+            id: ErrorId::InvalidBodyParam,
+            name: Some(name),
+            reason: reason.into(),
+        }
     }
 
     /// `api.context.invalid_url_param.app_error` naming the parameter.
     pub fn invalid_param(name: &'static str) -> Self {
-        Self { id: ErrorId::InvalidUrlParam, name: Some(name), reason: format!("bad {name}") }
+        Self {
+            id: ErrorId::InvalidUrlParam,
+            name: Some(name),
+            reason: format!("bad {name}"),
+        }
     }
 
     /// The message the client sees.
@@ -43,7 +55,9 @@ impl AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(field) => AppError::new(ErrorId::UserExists, format!("{field} already exists")),
+            StoreError::Conflict(field) => {
+                AppError::new(ErrorId::UserExists, format!("{field} already exists"))
+            }
             StoreError::NotFound => AppError::new(ErrorId::NotFound, "not found"),
             StoreError::Database(why) => AppError::new(ErrorId::StoreFailure, why),
         }
@@ -56,7 +70,8 @@ pub struct PendingAppError(pub AppError);
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.id.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.id.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = (status, render(&self, "", false)).into_response();
         resp.extensions_mut().insert(PendingAppError(self));
         resp
@@ -80,8 +95,10 @@ pub fn finish(resp: &mut Response, request_id: &str, developer: bool) -> Option<
     let pending = resp.extensions_mut().remove::<PendingAppError>()?;
     let body = render(&pending.0, request_id, developer);
     *resp.body_mut() = axum::body::Body::from(body);
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp.headers_mut().remove(header::CONTENT_LENGTH);
     Some(pending.0)
 }

@@ -42,10 +42,16 @@ pub fn parse_body(body: &[u8]) -> Result<IntuneLoginRequest, AppError> {
         voip_device_id: text("voip_device_id"),
     };
     if req.access_token.is_empty() {
-        return Err(AppError::invalid_body("access_token", "access_token missing or empty"));
+        return Err(AppError::invalid_body(
+            "access_token",
+            "access_token missing or empty",
+        ));
     }
     if !req.voip_device_id.is_empty() && !is_device_id(&req.voip_device_id) {
-        return Err(AppError::invalid_body("voip_device_id", "voip_device_id is not <prefix>:<token>"));
+        return Err(AppError::invalid_body(
+            "voip_device_id",
+            "voip_device_id is not <prefix>:<token>",
+        ));
     }
     Ok(req)
 }
@@ -64,18 +70,30 @@ pub fn is_device_id(s: &str) -> bool {
 /// Rows 4–6: the gates that depend on the build, config and license.
 fn gate(state: &AppState, config: &Config) -> Result<IntuneAuthService, AppError> {
     if !state.intune_available {
-        return Err(AppError::new(ErrorId::IntuneNotAvailable, "built without the intune feature"));
+        return Err(AppError::new(
+            ErrorId::IntuneNotAvailable,
+            "built without the intune feature",
+        ));
     }
     let intune = &config.intune_settings;
     if !intune.enable {
-        return Err(AppError::new(ErrorId::IntuneNotConfigured, "IntuneSettings.Enable is false"));
+        return Err(AppError::new(
+            ErrorId::IntuneNotConfigured,
+            "IntuneSettings.Enable is false",
+        ));
     }
     if let Err(e) = intune.validate() {
-        return Err(AppError::new(ErrorId::IntuneNotConfigured, format!("IntuneSettings invalid: {e}")));
+        return Err(AppError::new(
+            ErrorId::IntuneNotConfigured,
+            format!("IntuneSettings invalid: {e}"),
+        ));
     }
     let licensed = state.license().is_some_and(|l| l.is_enterprise_advanced());
     if !licensed {
-        return Err(AppError::new(ErrorId::LoginNotConfigured, "no active license of tier >= Enterprise Advanced"));
+        return Err(AppError::new(
+            ErrorId::LoginNotConfigured,
+            "no active license of tier >= Enterprise Advanced",
+        ));
     }
     let service = intune
         .auth_service()
@@ -95,7 +113,11 @@ fn gate(state: &AppState, config: &Config) -> Result<IntuneAuthService, AppError
 
 /// Runs the sign-in and writes its audit record and log line; a successful sign-in writes its
 /// session and audit record together, in one store write.
-pub async fn login(state: &AppState, body: &[u8], ctx: &RequestCtx) -> Result<IntuneLogin, AppError> {
+pub async fn login(
+    state: &AppState,
+    body: &[u8],
+    ctx: &RequestCtx,
+) -> Result<IntuneLogin, AppError> {
     let mut audit = Audit {
         id: mamgate_store::new_id(),
         create_at: now_ms(),
@@ -115,11 +137,18 @@ pub async fn login(state: &AppState, body: &[u8], ctx: &RequestCtx) -> Result<In
             let store_started = std::time::Instant::now();
             let written = state
                 .store
-                .create_session_with_audit(prepared.issued.session.clone(), prepared.revoke_device_id, success)
+                .create_session_with_audit(
+                    prepared.issued.session.clone(),
+                    prepared.revoke_device_id,
+                    success,
+                )
                 .await;
             state.metrics.store_latency.observe(store_started.elapsed());
             match written {
-                Ok(()) => Ok(IntuneLogin { user, issued: prepared.issued }),
+                Ok(()) => Ok(IntuneLogin {
+                    user,
+                    issued: prepared.issued,
+                }),
                 Err(e) => Err(AppError::from(e)),
             }
         }
@@ -146,7 +175,12 @@ pub async fn login(state: &AppState, body: &[u8], ctx: &RequestCtx) -> Result<In
 }
 
 /// Rows 1–16; returns the user and the session to write.
-async fn run(state: &AppState, body: &[u8], ctx: &RequestCtx, audit: &mut Audit) -> Result<(User, PreparedSession), AppError> {
+async fn run(
+    state: &AppState,
+    body: &[u8],
+    ctx: &RequestCtx,
+    audit: &mut Audit,
+) -> Result<(User, PreparedSession), AppError> {
     let req = parse_body(body)?;
     audit.device_id = req.device_id.clone();
     let config = state.config();
@@ -154,13 +188,20 @@ async fn run(state: &AppState, body: &[u8], ctx: &RequestCtx, audit: &mut Audit)
 
     let now_secs = now_ms() / 1000;
     let started = std::time::Instant::now();
-    let claims = state.validator.validate(&req.access_token, &config.intune_settings, now_secs).await;
+    let claims = state
+        .validator
+        .validate(&req.access_token, &config.intune_settings, now_secs)
+        .await;
     state.metrics.token_validation.observe(started.elapsed());
     let claims = claims.map_err(|e| AppError::new(e.id, e.reason))?;
 
     // Row 13: the oid must be an objectId and the provider must key users by it.
-    let oid = normalize_object_id(&claims.oid)
-        .ok_or_else(|| AppError::new(ErrorId::ExtractAuthData, format!("oid {:?} is not a GUID", claims.oid)))?;
+    let oid = normalize_object_id(&claims.oid).ok_or_else(|| {
+        AppError::new(
+            ErrorId::ExtractAuthData,
+            format!("oid {:?} is not a GUID", claims.oid),
+        )
+    })?;
     if let Some(problem) = provider_key_problem(&config) {
         return Err(AppError::new(ErrorId::ExtractAuthData, problem));
     }
@@ -170,24 +211,45 @@ async fn run(state: &AppState, body: &[u8], ctx: &RequestCtx, audit: &mut Audit)
             .store
             .get_user_by_auth("saml", &oid)
             .await?
-            .ok_or_else(|| AppError::new(ErrorId::AccountNotFound, format!("no saml user with AuthData {oid}")))?,
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorId::AccountNotFound,
+                    format!("no saml user with AuthData {oid}"),
+                )
+            })?,
         IntuneAuthService::Office365 => jit_office365(state, &oid, &claims).await?,
     };
     audit.user_id = user.id.clone();
     if user.is_bot {
-        return Err(AppError::new(ErrorId::BotLoginForbidden, format!("user_id={}", user.id)));
+        return Err(AppError::new(
+            ErrorId::BotLoginForbidden,
+            format!("user_id={}", user.id),
+        ));
     }
     if user.is_deactivated() {
-        return Err(AppError::new(ErrorId::AccountLocked, format!("user_id={}", user.id)));
+        return Err(AppError::new(
+            ErrorId::AccountLocked,
+            format!("user_id={}", user.id),
+        ));
     }
     let prepared = prepare_session(
         state,
-        NewSession { user: &user, device_id: &req.device_id, voip_device_id: &req.voip_device_id, is_oauth: true, ctx },
+        NewSession {
+            user: &user,
+            device_id: &req.device_id,
+            voip_device_id: &req.voip_device_id,
+            is_oauth: true,
+            ctx,
+        },
     );
     Ok((user, prepared))
 }
 
-async fn jit_office365(state: &AppState, oid: &str, claims: &mamgate_token::Claims) -> Result<User, AppError> {
+async fn jit_office365(
+    state: &AppState,
+    oid: &str,
+    claims: &mamgate_token::Claims,
+) -> Result<User, AppError> {
     let email = [&claims.email, &claims.upn, &claims.preferred_username]
         .into_iter()
         .flatten()
@@ -195,10 +257,27 @@ async fn jit_office365(state: &AppState, oid: &str, claims: &mamgate_token::Clai
         .cloned()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let (first_name, last_name) =
-        usernames::split_name(claims.given_name.as_deref(), claims.family_name.as_deref(), claims.name.as_deref());
-    let login = claims.preferred_username.clone().or_else(|| claims.upn.clone()).unwrap_or_else(|| email.clone());
-    provision::office365_user(state, &Profile { oid: oid.to_string(), email, login, first_name, last_name }).await
+    let (first_name, last_name) = usernames::split_name(
+        claims.given_name.as_deref(),
+        claims.family_name.as_deref(),
+        claims.name.as_deref(),
+    );
+    let login = claims
+        .preferred_username
+        .clone()
+        .or_else(|| claims.upn.clone())
+        .unwrap_or_else(|| email.clone());
+    provision::office365_user(
+        state,
+        &Profile {
+            oid: oid.to_string(),
+            email,
+            login,
+            first_name,
+            last_name,
+        },
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -218,11 +297,22 @@ mod tests {
 
     #[test]
     fn body_rows() {
-        assert_eq!(parse_body(b"nope").err().map(|e| e.name), Some(Some("request_body")));
-        assert_eq!(parse_body(b"[1]").err().map(|e| e.name), Some(Some("request_body")));
-        assert_eq!(parse_body(b"{}").err().map(|e| e.name), Some(Some("access_token")));
         assert_eq!(
-            parse_body(br#"{"access_token":"t","voip_device_id":"bad"}"#).err().map(|e| e.name),
+            parse_body(b"nope").err().map(|e| e.name),
+            Some(Some("request_body"))
+        );
+        assert_eq!(
+            parse_body(b"[1]").err().map(|e| e.name),
+            Some(Some("request_body"))
+        );
+        assert_eq!(
+            parse_body(b"{}").err().map(|e| e.name),
+            Some(Some("access_token"))
+        );
+        assert_eq!(
+            parse_body(br#"{"access_token":"t","voip_device_id":"bad"}"#)
+                .err()
+                .map(|e| e.name),
             Some(Some("voip_device_id"))
         );
         assert!(parse_body(br#"{"access_token":"t","device_id":"","voip_device_id":""}"#).is_ok());

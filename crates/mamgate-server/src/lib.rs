@@ -4,7 +4,10 @@
 //! Handlers stay thin (extract → call → map); sign-in logic lives in [`intune_login`], token
 //! rules in `mamgate-token`, persistence behind `mamgate-store`'s `Store` trait. Every error a
 //! client sees is rendered from the core catalog in [`error`].
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod accounts;
 pub mod auth;
@@ -69,14 +72,20 @@ impl RunningServer {
 
 /// The axum app with its middleware.
 pub fn app(state: Arc<AppState>) -> axum::Router {
-    routes::router(state.clone())
-        .layer(axum::middleware::from_fn_with_state(state, context::request_context))
+    routes::router(state.clone()).layer(axum::middleware::from_fn_with_state(
+        state,
+        context::request_context,
+    ))
 }
 
 /// Builds the state (license from the store, JWKS warmed in the background) and listens.
 pub async fn start(opts: ServerOptions) -> std::io::Result<RunningServer> {
     let config: Arc<Config> = opts.settings.current();
-    let license = routes::load_license(opts.store.as_ref(), &config.license_settings.trusted_public_keys).await;
+    let license = routes::load_license(
+        opts.store.as_ref(),
+        &config.license_settings.trusted_public_keys,
+    )
+    .await;
     let validator = mamgate_token::Validator::http().map_err(std::io::Error::other)?;
     let state = AppState::new(opts.store, opts.settings, license, validator);
     if config.intune_settings.is_configured() {
@@ -101,8 +110,18 @@ pub async fn start(opts: ServerOptions) -> std::io::Result<RunningServer> {
             tracing::error!(error = %e, "server stopped");
         }
     });
-    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
-    Ok(RunningServer { url: format!("http://{host}:{}", addr.port()), addr, state, shutdown: Some(tx), task })
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    Ok(RunningServer {
+        url: format!("http://{host}:{}", addr.port()),
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+    })
 }
 
 /// `:8065` → `0.0.0.0:8065`.

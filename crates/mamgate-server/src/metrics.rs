@@ -8,7 +8,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Upper bounds of the latency buckets, in seconds.
-const BUCKETS: [f64; 12] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5];
+const BUCKETS: [f64; 12] = [
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5,
+];
 
 /// A latency histogram with fixed buckets.
 #[derive(Default)]
@@ -26,7 +28,8 @@ impl Histogram {
             self.counts[i].fetch_add(1, Ordering::Relaxed);
         }
         self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros.fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
     }
 
     fn render(&self, out: &mut String, name: &str, help: &str) {
@@ -38,7 +41,11 @@ impl Histogram {
         }
         let count = self.count.load(Ordering::Relaxed);
         let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "{name}_sum {}", self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6);
+        let _ = writeln!(
+            out,
+            "{name}_sum {}",
+            self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
         let _ = writeln!(out, "{name}_count {count}");
     }
 }
@@ -56,7 +63,8 @@ impl Metrics {
     /// Counts a sign-in by outcome (`success`/`fail`) and error id (empty on success).
     pub fn signin(&self, outcome: &str, error_id: &str) {
         if let Ok(mut m) = self.signins.lock() {
-            *m.entry((outcome.to_string(), error_id.to_string())).or_default() += 1;
+            *m.entry((outcome.to_string(), error_id.to_string()))
+                .or_default() += 1;
         }
     }
 
@@ -81,10 +89,17 @@ impl Metrics {
         let _ = writeln!(out, "# HELP mamgate_signins_total Intune sign-ins by outcome and error id.\n# TYPE mamgate_signins_total counter");
         if let Ok(m) = self.signins.lock() {
             for ((outcome, id), n) in m.iter() {
-                let _ = writeln!(out, "mamgate_signins_total{{outcome=\"{outcome}\",error_id=\"{id}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "mamgate_signins_total{{outcome=\"{outcome}\",error_id=\"{id}\"}} {n}"
+                );
             }
         }
-        self.token_validation.render(&mut out, "mamgate_token_validation_seconds", "Access-token validation latency.");
+        self.token_validation.render(
+            &mut out,
+            "mamgate_token_validation_seconds",
+            "Access-token validation latency.",
+        );
         self.store_latency.render(&mut out, "mamgate_store_signin_seconds", "Store time of a successful sign-in's write (session and audit record, one group commit).");
         let _ = writeln!(out, "# HELP mamgate_jwks_fetches_total JWKS refreshes.\n# TYPE mamgate_jwks_fetches_total counter\nmamgate_jwks_fetches_total {}", jwks.0);
         let _ = writeln!(out, "# HELP mamgate_jwks_fetch_failures_total Failed JWKS refreshes.\n# TYPE mamgate_jwks_fetch_failures_total counter\nmamgate_jwks_fetch_failures_total {}", jwks.1);

@@ -23,10 +23,21 @@ pub struct Profile {
 
 /// Returns the `office365` user keyed by `profile.oid`, creating it on first sign-in.
 pub async fn office365_user(state: &AppState, profile: &Profile) -> Result<User, AppError> {
-    if let Some(u) = state.store.get_user_by_auth("office365", &profile.oid).await? {
+    if let Some(u) = state
+        .store
+        .get_user_by_auth("office365", &profile.oid)
+        .await?
+    {
         return Ok(u);
     }
-    let base = usernames::from_login(if profile.login.is_empty() { &profile.email } else { &profile.login }, &profile.oid);
+    let base = usernames::from_login(
+        if profile.login.is_empty() {
+            &profile.email
+        } else {
+            &profile.login
+        },
+        &profile.oid,
+    );
     let now = now_ms();
     for attempt in 0..20u32 {
         let user = User {
@@ -56,11 +67,18 @@ pub async fn office365_user(state: &AppState, profile: &Profile) -> Result<User,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::new(ErrorId::UserExists, "could not find a free username"))
+    Err(AppError::new(
+        ErrorId::UserExists,
+        "could not find a free username",
+    ))
 }
 
 /// Brings names and email up to date at sign-in (the seed: OIDC attributes sync on sign-in).
-pub async fn sync_attributes(state: &AppState, user: User, profile: &Profile) -> Result<User, AppError> {
+pub async fn sync_attributes(
+    state: &AppState,
+    user: User,
+    profile: &Profile,
+) -> Result<User, AppError> {
     let mut updated = user.clone();
     if !profile.first_name.is_empty() {
         updated.first_name = profile.first_name.clone();

@@ -37,14 +37,24 @@ struct Loaded {
 
 impl Settings {
     /// Builds settings from a stored document and environment variables.
-    pub fn new(source: ConfigSource, stored: Config, env: Vec<(String, String)>) -> Result<Self, ConfigError> {
+    pub fn new(
+        source: ConfigSource,
+        stored: Config,
+        env: Vec<(String, String)>,
+    ) -> Result<Self, ConfigError> {
         let loaded = Loaded::from(stored, &env)?;
-        Ok(Self { source, env, inner: RwLock::new(loaded) })
+        Ok(Self {
+            source,
+            env,
+            inner: RwLock::new(loaded),
+        })
     }
 
     /// The `MM_*` variables of this process.
     pub fn process_env() -> Vec<(String, String)> {
-        std::env::vars().filter(|(k, _)| k.starts_with("MM_")).collect()
+        std::env::vars()
+            .filter(|(k, _)| k.starts_with("MM_"))
+            .collect()
     }
 
     /// The configuration in force.
@@ -57,14 +67,20 @@ impl Settings {
 
     /// `Section.Setting` paths set by environment variables.
     pub fn overridden(&self) -> Vec<String> {
-        self.inner.read().map(|g| g.overridden.clone()).unwrap_or_default()
+        self.inner
+            .read()
+            .map(|g| g.overridden.clone())
+            .unwrap_or_default()
     }
 
     /// Validates and stores a new document; environment-overridden settings keep their
     /// stored value (the environment still wins at run time). Returns the new effective config.
     pub async fn save(&self, store: &dyn Store, mut new: Config) -> Result<Arc<Config>, AppError> {
         let (stored_before, overridden) = {
-            let g = self.inner.read().map_err(|_| AppError::new(ErrorId::StoreFailure, "settings lock"))?;
+            let g = self
+                .inner
+                .read()
+                .map_err(|_| AppError::new(ErrorId::StoreFailure, "settings lock"))?;
             (g.stored.clone(), g.overridden.clone())
         };
         new.unmask_from(&self.current());
@@ -96,8 +112,12 @@ impl Settings {
 
     async fn persist(&self, store: &dyn Store, config: &Config) -> Result<(), AppError> {
         match &self.source {
-            ConfigSource::File(path) => write_file(path, config)
-                .map_err(|e| AppError::new(ErrorId::StoreFailure, format!("writing {}: {e}", path.display()))),
+            ConfigSource::File(path) => write_file(path, config).map_err(|e| {
+                AppError::new(
+                    ErrorId::StoreFailure,
+                    format!("writing {}: {e}", path.display()),
+                )
+            }),
             ConfigSource::Database => Ok(store.set_config(config.to_value()).await?),
             ConfigSource::Memory => Ok(()),
         }
@@ -113,7 +133,11 @@ impl Loaded {
     fn from(stored: Config, env: &[(String, String)]) -> Result<Self, ConfigError> {
         let mut effective = stored.clone();
         let overridden = effective.apply_env(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-        Ok(Self { stored, effective: Arc::new(effective), overridden })
+        Ok(Self {
+            stored,
+            effective: Arc::new(effective),
+            overridden,
+        })
     }
 }
 
@@ -129,7 +153,10 @@ fn restore_paths(new: &Config, stored: &Config, paths: &[String]) -> Result<Conf
     let old = stored.to_value();
     for p in paths {
         if let Some((section, setting)) = p.split_once('.') {
-            if let (Some(Value::Object(s)), Some(v)) = (doc.get_mut(section), old.get(section).and_then(|s| s.get(setting))) {
+            if let (Some(Value::Object(s)), Some(v)) = (
+                doc.get_mut(section),
+                old.get(section).and_then(|s| s.get(setting)),
+            ) {
                 s.insert(setting.to_string(), v.clone());
             }
         }
@@ -149,7 +176,10 @@ pub fn load_or_create_file(path: &std::path::Path) -> Result<Config, ConfigError
             })?;
             Ok(config)
         }
-        Err(e) => Err(ConfigError { id: ErrorId::ConfigInvalidJson, detail: format!("cannot read {}: {e}", path.display()) }),
+        Err(e) => Err(ConfigError {
+            id: ErrorId::ConfigInvalidJson,
+            detail: format!("cannot read {}: {e}", path.display()),
+        }),
     }
 }
 

@@ -44,12 +44,20 @@ pub struct AppState {
 
 /// Milliseconds since the epoch.
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 impl AppState {
     /// Builds the state.
-    pub fn new(store: Arc<dyn Store>, settings: Settings, license: Option<License>, validator: Validator) -> Arc<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        settings: Settings,
+        license: Option<License>,
+        validator: Validator,
+    ) -> Arc<Self> {
         let (events, _) = broadcast::channel(1024);
         Arc::new(Self {
             store,
@@ -59,7 +67,10 @@ impl AppState {
             events,
             intune_available: cfg!(feature = "intune"),
             metrics: Metrics::default(),
-            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap_or_default(),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
         })
     }
 
@@ -71,7 +82,11 @@ impl AppState {
     /// The installed license, if it is still active.
     pub fn license(&self) -> Option<License> {
         let now = now_ms();
-        self.license.read().ok().and_then(|l| l.clone()).filter(|l| l.is_active(now))
+        self.license
+            .read()
+            .ok()
+            .and_then(|l| l.clone())
+            .filter(|l| l.is_active(now))
     }
 
     /// Replaces the license in memory and tells every websocket.
@@ -91,6 +106,10 @@ impl AppState {
 
     /// Sends an event to websockets (nobody listening is fine).
     pub fn broadcast(&self, event: &'static str, data: Value, user_id: &str) {
-        let _ = self.events.send(Event { event, data, user_id: user_id.to_string() });
+        let _ = self.events.send(Event {
+            event,
+            data,
+            user_id: user_id.to_string(),
+        });
     }
 }

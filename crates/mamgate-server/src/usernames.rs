@@ -6,7 +6,13 @@ pub fn from_login(login: &str, oid: &str) -> String {
     let mut name: String = local
         .to_ascii_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         name = format!("u{name}");
@@ -28,9 +34,16 @@ pub fn with_suffix(base: &str, attempt: u32) -> String {
 }
 
 /// First and last name from `given_name`/`family_name`, else split `name`.
-pub fn split_name(given: Option<&str>, family: Option<&str>, full: Option<&str>) -> (String, String) {
+pub fn split_name(
+    given: Option<&str>,
+    family: Option<&str>,
+    full: Option<&str>,
+) -> (String, String) {
     if given.is_some() || family.is_some() {
-        return (given.unwrap_or("").to_string(), family.unwrap_or("").to_string());
+        return (
+            given.unwrap_or("").to_string(),
+            family.unwrap_or("").to_string(),
+        );
     }
     let full = full.unwrap_or("").trim();
     match full.rsplit_once(' ') {
@@ -49,6 +62,9 @@ mod tests {
         assert_eq!(from_login("9lives@x", "x"), "u9lives");
         assert_eq!(from_login("a@x", "abcdef12-0000"), "user-abcdef12");
         assert_eq!(with_suffix("bob", 2), "bob2");
-        assert_eq!(split_name(None, None, Some("Adele Vance")), ("Adele".into(), "Vance".into()));
+        assert_eq!(
+            split_name(None, None, Some("Adele Vance")),
+            ("Adele".into(), "Vance".into())
+        );
     }
 }

@@ -28,7 +28,10 @@ pub struct Endpoints {
 pub fn endpoints(config: &Config) -> Result<Endpoints, AppError> {
     let o = &config.office365_settings;
     if !o.enable || o.id.is_empty() {
-        return Err(AppError::new(ErrorId::OAuthUnsupported, "Office365Settings.Enable is false or Id is empty"));
+        return Err(AppError::new(
+            ErrorId::OAuthUnsupported,
+            "Office365Settings.Enable is false or Id is empty",
+        ));
     }
     let tenant = [&o.directory_id, &config.intune_settings.tenant_id]
         .into_iter()
@@ -36,7 +39,13 @@ pub fn endpoints(config: &Config) -> Result<Endpoints, AppError> {
         .cloned()
         .unwrap_or_else(|| "organizations".into());
     let authority = config.intune_settings.authority();
-    let or = |explicit: &str, derived: String| if explicit.is_empty() { derived } else { explicit.to_string() };
+    let or = |explicit: &str, derived: String| {
+        if explicit.is_empty() {
+            derived
+        } else {
+            explicit.to_string()
+        }
+    };
     let graph = match KNOWN_CLOUDS.iter().position(|(host, _)| *host == authority) {
         Some(0) => "https://graph.microsoft.com".to_string(),
         Some(1) => "https://graph.microsoft.us".to_string(),
@@ -44,14 +53,25 @@ pub fn endpoints(config: &Config) -> Result<Endpoints, AppError> {
         None => authority.to_string(),
     };
     Ok(Endpoints {
-        authorize: or(&o.auth_endpoint, format!("{authority}/{tenant}/oauth2/v2.0/authorize")),
-        token: or(&o.token_endpoint, format!("{authority}/{tenant}/oauth2/v2.0/token")),
+        authorize: or(
+            &o.auth_endpoint,
+            format!("{authority}/{tenant}/oauth2/v2.0/authorize"),
+        ),
+        token: or(
+            &o.token_endpoint,
+            format!("{authority}/{tenant}/oauth2/v2.0/token"),
+        ),
         user_api: or(&o.user_api_endpoint, format!("{graph}/v1.0/me")),
     })
 }
 
 /// The authorize URL to redirect the browser to.
-pub fn authorize_url(config: &Config, redirect_uri: &str, state: &str, login_hint: Option<&str>) -> Result<String, AppError> {
+pub fn authorize_url(
+    config: &Config,
+    redirect_uri: &str,
+    state: &str,
+    login_hint: Option<&str>,
+) -> Result<String, AppError> {
     let e = endpoints(config)?;
     let scope = format!("openid profile email {}", config.office365_settings.scope);
     let mut url = format!(
@@ -72,7 +92,9 @@ fn enc(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -101,7 +123,11 @@ struct GraphMe {
 }
 
 /// Exchanges the code, reads Graph `/me`, and returns the (possibly new) user.
-pub async fn complete(state: &AppState, code: &str, redirect_uri: &str) -> Result<mamgate_core::model::User, AppError> {
+pub async fn complete(
+    state: &AppState,
+    code: &str,
+    redirect_uri: &str,
+) -> Result<mamgate_core::model::User, AppError> {
     let config = state.config();
     let e = endpoints(&config)?;
     let fail = |why: String| AppError::new(ErrorId::OAuthProviderFailed, why);
@@ -112,8 +138,17 @@ pub async fn complete(state: &AppState, code: &str, redirect_uri: &str) -> Resul
         ("code", code),
         ("redirect_uri", redirect_uri),
     ];
-    let resp = state.http.post(&e.token).form(&form).send().await.map_err(|err| fail(format!("token endpoint: {err}")))?;
-    let token: TokenResponse = resp.json().await.map_err(|err| fail(format!("token response: {err}")))?;
+    let resp = state
+        .http
+        .post(&e.token)
+        .form(&form)
+        .send()
+        .await
+        .map_err(|err| fail(format!("token endpoint: {err}")))?;
+    let token: TokenResponse = resp
+        .json()
+        .await
+        .map_err(|err| fail(format!("token response: {err}")))?;
     let access = match token.access_token {
         Some(t) => t,
         None => {
@@ -136,12 +171,24 @@ pub async fn complete(state: &AppState, code: &str, redirect_uri: &str) -> Resul
         .json()
         .await
         .map_err(|err| fail(format!("graph /me: {err}")))?;
-    let oid = normalize_object_id(&me.id)
-        .ok_or_else(|| AppError::new(ErrorId::ExtractAuthData, format!("Graph id {:?} is not an objectId", me.id)))?;
-    let email = me.mail.clone().or_else(|| me.user_principal_name.clone()).unwrap_or_default().to_ascii_lowercase();
+    let oid = normalize_object_id(&me.id).ok_or_else(|| {
+        AppError::new(
+            ErrorId::ExtractAuthData,
+            format!("Graph id {:?} is not an objectId", me.id),
+        )
+    })?;
+    let email = me
+        .mail
+        .clone()
+        .or_else(|| me.user_principal_name.clone())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     let profile = Profile {
         oid,
-        login: me.user_principal_name.clone().unwrap_or_else(|| email.clone()),
+        login: me
+            .user_principal_name
+            .clone()
+            .unwrap_or_else(|| email.clone()),
         email,
         first_name: me.given_name.unwrap_or_default(),
         last_name: me.surname.unwrap_or_default(),
@@ -162,14 +209,22 @@ mod tests {
         c.office365_settings.id = "app".into();
         c.office365_settings.directory_id = "tid".into();
         let e = endpoints(&c).unwrap();
-        assert_eq!(e.authorize, "https://login.microsoftonline.com/tid/oauth2/v2.0/authorize");
+        assert_eq!(
+            e.authorize,
+            "https://login.microsoftonline.com/tid/oauth2/v2.0/authorize"
+        );
         assert_eq!(e.user_api, "https://graph.microsoft.com/v1.0/me");
         c.intune_settings.authority_host = "https://login.microsoftonline.us".into();
-        assert_eq!(endpoints(&c).unwrap().user_api, "https://graph.microsoft.us/v1.0/me");
+        assert_eq!(
+            endpoints(&c).unwrap().user_api,
+            "https://graph.microsoft.us/v1.0/me"
+        );
         c.intune_settings.authority_host = "http://127.0.0.1:9/".into();
         let e = endpoints(&c).unwrap();
         assert_eq!(e.token, "http://127.0.0.1:9/tid/oauth2/v2.0/token");
         assert_eq!(e.user_api, "http://127.0.0.1:9/v1.0/me");
-        assert!(authorize_url(&c, "http://x/cb", "s t", Some("a@b")).unwrap().contains("state=s%20t&login_hint=a%40b"));
+        assert!(authorize_url(&c, "http://x/cb", "s t", Some("a@b"))
+            .unwrap()
+            .contains("state=s%20t&login_hint=a%40b"));
     }
 }

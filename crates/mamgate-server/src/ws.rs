@@ -21,7 +21,11 @@ use crate::state::{now_ms, AppState, Event, CLOSE_SESSION, CLOSE_USER};
 const CHALLENGE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Upgrades; authentication happens from headers now or from the first message.
-pub async fn upgrade(State(state): State<Arc<AppState>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     let pre = match auth::request_token(&headers) {
         Some((token, _)) => auth::authenticate(&state, &token).await.ok(),
         None => None,
@@ -42,7 +46,12 @@ async fn run(state: Arc<AppState>, socket: WebSocket, pre: Option<Authed>) {
     };
     state.metrics.websocket_opened();
     let mut seq: i64 = 0;
-    let hello = frame("hello", &json!({"server_version": SERVER_VERSION, "connection_id": mamgate_store::new_id()}), &authed.user.id, seq);
+    let hello = frame(
+        "hello",
+        &json!({"server_version": SERVER_VERSION, "connection_id": mamgate_store::new_id()}),
+        &authed.user.id,
+        seq,
+    );
     if tx.send(Message::Text(hello.into())).await.is_err() {
         state.metrics.websocket_closed();
         return;
@@ -118,8 +127,13 @@ async fn challenge(
     rx: &mut futures_util::stream::SplitStream<WebSocket>,
     tx: &mut futures_util::stream::SplitSink<WebSocket, Message>,
 ) -> Option<Authed> {
-    let msg = tokio::time::timeout(CHALLENGE_TIMEOUT, rx.next()).await.ok()??.ok()?;
-    let Message::Text(text) = msg else { return None };
+    let msg = tokio::time::timeout(CHALLENGE_TIMEOUT, rx.next())
+        .await
+        .ok()??
+        .ok()?;
+    let Message::Text(text) = msg else {
+        return None;
+    };
     let v: Value = serde_json::from_str(&text).ok()?;
     let seq = v.get("seq").cloned().unwrap_or(Value::Null);
     if v.get("action").and_then(Value::as_str) != Some("authentication_challenge") {

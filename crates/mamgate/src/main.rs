@@ -8,7 +8,11 @@ mod demo;
 mod sandbox;
 
 #[derive(Parser)]
-#[command(name = "mamgate", version, about = "Microsoft Intune MAM mobile sign-in, Mattermost-compatible")]
+#[command(
+    name = "mamgate",
+    version,
+    about = "Microsoft Intune MAM mobile sign-in, Mattermost-compatible"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,7 +50,10 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -61,10 +68,14 @@ fn main() -> std::process::ExitCode {
             Command::User(c) => cmd::user::run(c).await,
             Command::License(c) => cmd::license::run(c).await,
             Command::Explain(a) => cmd::explain::run(a),
-            Command::Doctor(a) => mamgate_doctor::run_cli(a).await.map_err(anyhow::Error::from),
+            Command::Doctor(a) => mamgate_doctor::run_cli(a)
+                .await
+                .map_err(anyhow::Error::from),
             Command::Emulate(c) => cmd::emulate::run(c).await,
             Command::Sandbox(a) => cmd::sandbox::run(a).await,
-            Command::Mobile(a) => mamgate_mobile::run_cli(a).await.map_err(anyhow::Error::from),
+            Command::Mobile(a) => mamgate_mobile::run_cli(a)
+                .await
+                .map_err(anyhow::Error::from),
             Command::Bench(a) => cmd::bench::run(a).await,
         }
     });

@@ -20,16 +20,35 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; conn
 /// The console routes: the page, its two assets and the `/admin_console` redirects.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route("/admin_console", get(|| async { redirect("admin_console/environment/mobile_security") }))
-        .route("/admin_console/", get(|| async { redirect("environment/mobile_security") }))
-        .route(MOBILE_SECURITY, get(|| async { asset(PAGE, "text/html; charset=utf-8", "no-store") }))
-        .route("/admin_console/static/console.js", get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8", "no-cache") }))
-        .route("/admin_console/static/console.css", get(|| async { asset(STYLE, "text/css; charset=utf-8", "no-cache") }))
+        .route(
+            "/admin_console",
+            get(|| async { redirect("admin_console/environment/mobile_security") }),
+        )
+        .route(
+            "/admin_console/",
+            get(|| async { redirect("environment/mobile_security") }),
+        )
+        .route(
+            MOBILE_SECURITY,
+            get(|| async { asset(PAGE, "text/html; charset=utf-8", "no-store") }),
+        )
+        .route(
+            "/admin_console/static/console.js",
+            get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8", "no-cache") }),
+        )
+        .route(
+            "/admin_console/static/console.css",
+            get(|| async { asset(STYLE, "text/css; charset=utf-8", "no-cache") }),
+        )
 }
 
 /// A relative redirect, so the console also works under a SiteURL sub-path.
 fn redirect(to: &'static str) -> Response {
-    (StatusCode::FOUND, [(header::LOCATION, HeaderValue::from_static(to))]).into_response()
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, HeaderValue::from_static(to))],
+    )
+        .into_response()
 }
 
 /// One embedded file with its type, cache policy and the security headers.
@@ -38,9 +57,18 @@ fn asset(body: &'static str, content_type: &'static str, cache: &'static str) ->
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
-            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)),
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
         ],
         body,
     )

@@ -11,7 +11,11 @@ use crate::error::AppError;
 use crate::intune_login;
 use crate::state::AppState;
 
-pub async fn login_by_intune(State(state): State<Arc<AppState>>, ctx: RequestCtx, body: Bytes) -> Result<Response, AppError> {
+pub async fn login_by_intune(
+    State(state): State<Arc<AppState>>,
+    ctx: RequestCtx,
+    body: Bytes,
+) -> Result<Response, AppError> {
     let done = intune_login::login(&state, &body, &ctx).await?;
     let mut resp = Json(done.user.sanitized()).into_response();
     for (k, v) in login_headers(&state, &done.issued, ctx.secure) {

@@ -16,18 +16,31 @@ pub async fn client_license(State(state): State<Arc<AppState>>) -> Json<BTreeMap
     Json(client::client_license(state.license().as_ref()))
 }
 
-pub async fn upload(State(state): State<Arc<AppState>>, authed: Authed, mut form: Multipart) -> Result<Json<Value>, AppError> {
+pub async fn upload(
+    State(state): State<Arc<AppState>>,
+    authed: Authed,
+    mut form: Multipart,
+) -> Result<Json<Value>, AppError> {
     authed.require_admin()?;
     let mut file = None;
-    while let Some(field) = form.next_field().await.map_err(|e| AppError::invalid_body("license", e.to_string()))? {
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| AppError::invalid_body("license", e.to_string()))?
+    {
         if field.name() == Some("license") {
-            let bytes = field.bytes().await.map_err(|e| AppError::invalid_body("license", e.to_string()))?;
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::invalid_body("license", e.to_string()))?;
             file = Some(String::from_utf8_lossy(&bytes).into_owned());
         }
     }
-    let file = file.ok_or_else(|| AppError::invalid_body("license", "multipart field 'license' missing"))?;
+    let file =
+        file.ok_or_else(|| AppError::invalid_body("license", "multipart field 'license' missing"))?;
     let trusted = state.config().license_settings.trusted_public_keys.clone();
-    let license = License::verify(&file, &trusted, now_ms()).map_err(|e| AppError::new(e.error_id(), e.to_string()))?;
+    let license = License::verify(&file, &trusted, now_ms())
+        .map_err(|e| AppError::new(e.error_id(), e.to_string()))?;
     state.store.set_license(Some(file)).await?;
     state.set_license(Some(license.clone()));
     state.broadcast_client_config();
@@ -35,7 +48,10 @@ pub async fn upload(State(state): State<Arc<AppState>>, authed: Authed, mut form
     Ok(Json(json!(client::client_license(Some(&license)))))
 }
 
-pub async fn remove(State(state): State<Arc<AppState>>, authed: Authed) -> Result<Json<Value>, AppError> {
+pub async fn remove(
+    State(state): State<Arc<AppState>>,
+    authed: Authed,
+) -> Result<Json<Value>, AppError> {
     authed.require_admin()?;
     state.store.set_license(None).await?;
     state.set_license(None);
@@ -45,7 +61,10 @@ pub async fn remove(State(state): State<Arc<AppState>>, authed: Authed) -> Resul
 }
 
 /// Reads the installed license from the store, dropping one that no longer verifies.
-pub async fn load_installed(store: &dyn mamgate_store::Store, trusted: &[String]) -> Option<License> {
+pub async fn load_installed(
+    store: &dyn mamgate_store::Store,
+    trusted: &[String],
+) -> Option<License> {
     let file = store.get_license().await.ok().flatten()?;
     match License::verify(&file, trusted, now_ms()) {
         Ok(l) => Some(l),

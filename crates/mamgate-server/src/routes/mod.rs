@@ -27,7 +27,10 @@ fn saml_routes() -> axum::routing::MethodRouter<Arc<AppState>> {
 #[cfg(not(feature = "saml"))]
 fn saml_routes() -> axum::routing::MethodRouter<Arc<AppState>> {
     async fn unavailable() -> crate::error::AppError {
-        crate::error::AppError::new(mamgate_core::ErrorId::SamlNotEnabled, "built without the saml feature")
+        crate::error::AppError::new(
+            mamgate_core::ErrorId::SamlNotEnabled,
+            "built without the saml feature",
+        )
     }
     get(unavailable).post(unavailable)
 }
@@ -42,11 +45,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v4/system/ping", get(system::ping))
         .route("/api/v4/audits", get(system::audits))
         .route("/api/v4/config/client", get(config::client_config))
-        .route("/api/v4/config", get(config::get_config).put(config::put_config))
+        .route(
+            "/api/v4/config",
+            get(config::get_config).put(config::put_config),
+        )
         .route("/api/v4/config/patch", put(config::patch_config))
         .route("/api/v4/config/environment", get(config::environment))
         .route("/api/v4/license/client", get(license::client_license))
-        .route("/api/v4/license", post(license::upload).delete(license::remove))
+        .route(
+            "/api/v4/license",
+            post(license::upload).delete(license::remove),
+        )
         .route("/api/v4/users/login", post(users::login))
         .route("/api/v4/users/logout", post(users::logout))
         .route("/api/v4/users/me", get(users::me))

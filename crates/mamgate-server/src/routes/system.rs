@@ -27,7 +27,10 @@ fn default_per_page() -> u32 {
 impl Paging {
     /// The store's page, `per_page` capped at 200 as Mattermost does.
     pub fn page(&self) -> mamgate_store::Page {
-        mamgate_store::Page { page: self.page, per_page: self.per_page.clamp(1, 200) }
+        mamgate_store::Page {
+            page: self.page,
+            per_page: self.per_page.clamp(1, 200),
+        }
     }
 }
 
@@ -35,7 +38,11 @@ pub async fn ping() -> Json<Value> {
     Json(json!({"status": "OK", "ActiveSearchBackend": "database"}))
 }
 
-pub async fn audits(State(state): State<Arc<AppState>>, authed: Authed, Query(p): Query<Paging>) -> Result<Json<Vec<Audit>>, AppError> {
+pub async fn audits(
+    State(state): State<Arc<AppState>>,
+    authed: Authed,
+    Query(p): Query<Paging>,
+) -> Result<Json<Vec<Audit>>, AppError> {
     authed.require_admin()?;
     Ok(Json(state.store.list_audits(p.page()).await?))
 }
@@ -44,8 +51,16 @@ pub async fn not_found() -> AppError {
     AppError::new(ErrorId::NotImplemented, "no such route")
 }
 
-pub async fn metrics(State(state): State<Arc<AppState>>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+pub async fn metrics(
+    State(state): State<Arc<AppState>>,
+) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     let stats = state.validator.stats();
     let jwks = (stats.fetches, stats.failures);
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(jwks))
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(jwks),
+    )
 }

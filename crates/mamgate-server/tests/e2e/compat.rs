@@ -13,8 +13,13 @@ fn compat_dir() -> PathBuf {
 
 /// Whether the npm packages are installed; CI requires them.
 pub fn node_ready() -> bool {
-    let ready = compat_dir().join("node_modules/@mattermost/client").exists()
-        && Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ready = compat_dir()
+        .join("node_modules/@mattermost/client")
+        .exists()
+        && Command::new("node")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
     if !ready {
         assert!(
             std::env::var_os("MAMGATE_REQUIRE_NODE").is_none(),
@@ -32,7 +37,12 @@ async fn run_node(file: &'static str) {
     }
     let mut config = Config::default();
     config.license_settings.trusted_public_keys = vec![license_public_key()];
-    let kit = Kit::start(Setup { config, license_sku: None, env: vec![] }).await;
+    let kit = Kit::start(Setup {
+        config,
+        license_sku: None,
+        env: vec![],
+    })
+    .await;
     let url = kit.server.url.clone();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("node")
@@ -46,7 +56,11 @@ async fn run_node(file: &'static str) {
     })
     .await
     .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "node {file} failed:\n{text}");
 }
 
@@ -65,7 +79,8 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Whether `playwright-core` and Chromium are installed; `MAMGATE_REQUIRE_BROWSER` makes them required.
 fn browser_ready() -> bool {
-    let ready = compat_dir().join("node_modules/playwright-core").exists() && std::path::Path::new(CHROMIUM).exists();
+    let ready = compat_dir().join("node_modules/playwright-core").exists()
+        && std::path::Path::new(CHROMIUM).exists();
     if !ready {
         assert!(
             std::env::var_os("MAMGATE_REQUIRE_BROWSER").is_none(),
@@ -78,22 +93,48 @@ fn browser_ready() -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_pages_are_served() {
-    let kit = Kit::start(Setup { config: Config::default(), license_sku: None, env: vec![] }).await;
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let kit = Kit::start(Setup {
+        config: Config::default(),
+        license_sku: None,
+        env: vec![],
+    })
+    .await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let r = http.get(kit.url("/admin_console")).send().await.unwrap();
     assert_eq!(r.status(), 302);
-    let to = reqwest::Url::parse(&kit.url("/admin_console")).unwrap().join(r.headers()["location"].to_str().unwrap()).unwrap();
+    let to = reqwest::Url::parse(&kit.url("/admin_console"))
+        .unwrap()
+        .join(r.headers()["location"].to_str().unwrap())
+        .unwrap();
     assert_eq!(to.path(), "/admin_console/environment/mobile_security");
     let r = http.get(to).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
-    assert!(r.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'self'"));
     let html = r.text().await.unwrap();
-    assert!(html.contains("Mobile Security") && !html.contains("https://cdn"), "{html}");
-    for (path, kind) in [("/admin_console/static/console.js", "text/javascript"), ("/admin_console/static/console.css", "text/css")] {
+    assert!(
+        html.contains("Mobile Security") && !html.contains("https://cdn"),
+        "{html}"
+    );
+    for (path, kind) in [
+        ("/admin_console/static/console.js", "text/javascript"),
+        ("/admin_console/static/console.css", "text/css"),
+    ] {
         let r = http.get(kit.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
-        assert!(r.headers()["content-type"].to_str().unwrap().starts_with(kind), "{path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{path}"
+        );
     }
 }
 
@@ -107,8 +148,18 @@ async fn console_mobile_security_in_a_browser() {
     let mut config = Config::default();
     config.license_settings.trusted_public_keys = vec![license_public_key()];
     config.office365_settings.enable = true;
-    let licensed = Kit::start(Setup { config: config.clone(), license_sku: Some("advanced"), env: vec![] }).await;
-    let unlicensed = Kit::start(Setup { config, license_sku: None, env: vec![] }).await;
+    let licensed = Kit::start(Setup {
+        config: config.clone(),
+        license_sku: Some("advanced"),
+        env: vec![],
+    })
+    .await;
+    let unlicensed = Kit::start(Setup {
+        config,
+        license_sku: None,
+        env: vec![],
+    })
+    .await;
     let (url, unlicensed_url) = (licensed.server.url.clone(), unlicensed.server.url.clone());
     let started = std::time::Instant::now();
     let out = tokio::task::spawn_blocking(move || {
@@ -125,7 +176,14 @@ async fn console_mobile_security_in_a_browser() {
     })
     .await
     .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "node console.test.mjs failed:\n{text}");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "node console.test.mjs failed:\n{text}"
+    );
     eprintln!("console browser test took {:?}", started.elapsed());
 }

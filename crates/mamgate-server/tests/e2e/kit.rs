@@ -44,7 +44,11 @@ pub fn license_file(sku: &str) -> String {
         issued_at: 0,
         starts_at: 0,
         expires_at: i64::MAX / 2,
-        customer: Customer { id: "c".into(), name: "Contoso".into(), ..Default::default() },
+        customer: Customer {
+            id: "c".into(),
+            name: "Contoso".into(),
+            ..Default::default()
+        },
         sku_short_name: sku.into(),
         sku_name: license::sku_name(sku).into(),
         signed_by: String::new(),
@@ -67,11 +71,17 @@ impl Idp {
         let hits = Arc::new(AtomicUsize::new(0));
         let state = (url.clone(), hits.clone());
         let app = Router::new()
-            .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery))
+            .route(
+                "/{tenant}/v2.0/.well-known/openid-configuration",
+                get(discovery),
+            )
             .route("/{tenant}/discovery/v2.0/keys", get(jwks))
             .with_state(state);
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Idp { url, jwks_hits: hits }
+        Idp {
+            url,
+            jwks_hits: hits,
+        }
     }
 
     /// A valid v2 token for the configured tenant and client, with `overrides` merged in
@@ -108,12 +118,21 @@ pub fn sign(header: &Value, claims: &Value) -> String {
     );
     let key = rsa_key();
     let mut sig = vec![0u8; key.public_modulus_len()];
-    key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut sig).unwrap();
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        input.as_bytes(),
+        &mut sig,
+    )
+    .unwrap();
     format!("{input}.{}", B64URL.encode(sig))
 }
 
 pub fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 async fn discovery(
@@ -172,13 +191,26 @@ pub struct Setup {
 impl Kit {
     pub async fn start(setup: Setup) -> Kit {
         let dir = tempfile::tempdir().unwrap();
-        let store = mamgate_store::open_store("sqlite", dir.path().join("mamgate.db").to_str().unwrap()).await.unwrap();
+        let store =
+            mamgate_store::open_store("sqlite", dir.path().join("mamgate.db").to_str().unwrap())
+                .await
+                .unwrap();
         if let Some(sku) = setup.license_sku {
             store.set_license(Some(license_file(sku))).await.unwrap();
         }
         let settings = Settings::new(ConfigSource::Memory, setup.config, setup.env).unwrap();
-        let server = mamgate_server::start(ServerOptions { store, settings, listen: "127.0.0.1:0".into() }).await.unwrap();
-        Kit { server, http: reqwest::Client::new(), _dir: dir }
+        let server = mamgate_server::start(ServerOptions {
+            store,
+            settings,
+            listen: "127.0.0.1:0".into(),
+        })
+        .await
+        .unwrap();
+        Kit {
+            server,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -187,12 +219,22 @@ impl Kit {
 
     /// POSTs raw bytes to `/oauth/intune`.
     pub async fn intune_raw(&self, body: &str) -> reqwest::Response {
-        self.http.post(self.url("/oauth/intune")).header("content-type", "application/json").body(body.to_string()).send().await.unwrap()
+        self.http
+            .post(self.url("/oauth/intune"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
     }
 
     /// POSTs a token with a device id.
     pub async fn intune(&self, token: &str, device_id: &str) -> reqwest::Response {
-        self.intune_raw(&json!({"access_token": token, "device_id": device_id, "voip_device_id": ""}).to_string()).await
+        self.intune_raw(
+            &json!({"access_token": token, "device_id": device_id, "voip_device_id": ""})
+                .to_string(),
+        )
+        .await
     }
 
     /// Creates the first user (system admin) and returns a session token.
@@ -205,9 +247,13 @@ impl Kit {
     }
 
     pub async fn login(&self, login_id: &str, password: &str) -> String {
-        let r = self.http.post(self.url("/api/v4/users/login"))
+        let r = self
+            .http
+            .post(self.url("/api/v4/users/login"))
             .json(&json!({"login_id": login_id, "password": password}))
-            .send().await.unwrap();
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         r.headers()["token"].to_str().unwrap().to_string()
     }
@@ -222,6 +268,14 @@ pub async fn app_error(r: reqwest::Response) -> (u16, String, String) {
     let status = r.status().as_u16();
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["status_code"], status, "{body}");
-    assert_eq!(body["request_id"].as_str().map(str::len), Some(26), "{body}");
-    (status, body["id"].as_str().unwrap_or("").into(), body["message"].as_str().unwrap_or("").into())
+    assert_eq!(
+        body["request_id"].as_str().map(str::len),
+        Some(26),
+        "{body}"
+    );
+    (
+        status,
+        body["id"].as_str().unwrap_or("").into(),
+        body["message"].as_str().unwrap_or("").into(),
+    )
 }

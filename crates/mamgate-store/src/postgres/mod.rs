@@ -71,7 +71,10 @@ impl PostgresStore {
         Self::start(config, schema).await
     }
 
-    async fn start(config: tokio_postgres::Config, schema: &str) -> Result<PostgresStore, StoreError> {
+    async fn start(
+        config: tokio_postgres::Config,
+        schema: &str,
+    ) -> Result<PostgresStore, StoreError> {
         let manager = Manager::from_config(
             config.clone(),
             NoTls,

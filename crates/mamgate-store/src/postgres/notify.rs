@@ -48,8 +48,15 @@ pub(crate) fn listen(config: tokio_postgres::Config, channel: String) -> Listene
 }
 
 /// One connection's life; returns whether it got as far as `LISTEN`.
-async fn run_once(config: &tokio_postgres::Config, channel: &str, tx: &broadcast::Sender<String>, first: bool) -> bool {
-    let Ok((client, mut conn)) = config.connect(NoTls).await else { return false };
+async fn run_once(
+    config: &tokio_postgres::Config,
+    channel: &str,
+    tx: &broadcast::Sender<String>,
+    first: bool,
+) -> bool {
+    let Ok((client, mut conn)) = config.connect(NoTls).await else {
+        return false;
+    };
     let forward = tx.clone();
     let pump = tokio::spawn(async move {
         let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
@@ -66,7 +73,11 @@ async fn run_once(config: &tokio_postgres::Config, channel: &str, tx: &broadcast
             }
         }
     });
-    if client.batch_execute(&format!("LISTEN {channel}")).await.is_err() {
+    if client
+        .batch_execute(&format!("LISTEN {channel}"))
+        .await
+        .is_err()
+    {
         pump.abort();
         return false;
     }

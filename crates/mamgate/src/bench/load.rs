@@ -30,7 +30,11 @@ impl Outcome {
 
     /// A note naming anything that was not a 200, or empty.
     pub fn problems(&self) -> String {
-        let mut parts: Vec<String> = self.other.iter().map(|(s, n)| format!("{n} × HTTP {s}")).collect();
+        let mut parts: Vec<String> = self
+            .other
+            .iter()
+            .map(|(s, n)| format!("{n} × HTTP {s}"))
+            .collect();
         if self.errors > 0 {
             parts.push(format!("{} without answer", self.errors));
         }
@@ -58,7 +62,13 @@ pub fn client(connections: usize) -> anyhow::Result<reqwest::Client> {
 
 /// POSTs one body and reads the whole answer; the status, or `Err` when none came.
 async fn send(client: &reqwest::Client, url: &str, body: Bytes) -> Result<u16, ()> {
-    let r = client.post(url).header("content-type", "application/json").body(body).send().await.map_err(|_| ())?;
+    let r = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(|_| ())?;
     let status = r.status().as_u16();
     r.bytes().await.map_err(|_| ())?;
     Ok(status)
@@ -77,12 +87,20 @@ pub async fn closed_loop(
     let deadline = started + duration;
     let mut tasks = JoinSet::new();
     for _ in 0..connections {
-        let (client, url, bodies, next) = (client.clone(), url.to_string(), bodies.clone(), next.clone());
+        let (client, url, bodies, next) = (
+            client.clone(),
+            url.to_string(),
+            bodies.clone(),
+            next.clone(),
+        );
         tasks.spawn(async move {
             let mut out = Outcome::default();
             while Instant::now() < deadline {
                 let n = next.fetch_add(1, Ordering::Relaxed) as usize;
-                let body = bodies.get(n % bodies.len().max(1)).cloned().unwrap_or_default();
+                let body = bodies
+                    .get(n % bodies.len().max(1))
+                    .cloned()
+                    .unwrap_or_default();
                 out.add(send(&client, &url, body).await);
             }
             out
@@ -159,7 +177,10 @@ pub async fn open_loop(
                 continue;
             }
             in_flight.fetch_add(1, Ordering::Relaxed);
-            let body = bodies.get(sent as usize % bodies.len().max(1)).cloned().unwrap_or_default();
+            let body = bodies
+                .get(sent as usize % bodies.len().max(1))
+                .cloned()
+                .unwrap_or_default();
             let (client, url, in_flight) = (client.clone(), url.to_string(), in_flight.clone());
             tasks.spawn(async move {
                 let r = send(&client, &url, body).await;

@@ -63,7 +63,11 @@ pub struct Figure {
 }
 
 fn fig(label: impl Into<String>, value: f64, unit: &'static str) -> Figure {
-    Figure { label: label.into(), value, unit }
+    Figure {
+        label: label.into(),
+        value,
+        unit,
+    }
 }
 
 /// How a value meets its target.
@@ -94,8 +98,25 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(id: &'static str, title: &'static str, unit: &'static str, cmp: Cmp, target: f64) -> Row {
-        Row { id, title, figures: Vec::new(), value: None, unit, target, cmp, pass: None, note: String::new(), error: None }
+    fn new(
+        id: &'static str,
+        title: &'static str,
+        unit: &'static str,
+        cmp: Cmp,
+        target: f64,
+    ) -> Row {
+        Row {
+            id,
+            title,
+            figures: Vec::new(),
+            value: None,
+            unit,
+            target,
+            cmp,
+            pass: None,
+            note: String::new(),
+            error: None,
+        }
     }
 
     fn measured(mut self, value: f64, figures: Vec<Figure>) -> Row {
@@ -152,7 +173,9 @@ pub async fn run(opts: Options) -> anyhow::Result<ExitCode> {
     let needs_large = ["P3", "P8"].iter().any(|p| opts.wants(p));
     if needs_small || needs_large {
         match Idp::start().await {
-            Ok(idp) => rows.extend(with_idp(&opts, &idp, needs_small, needs_large, &progress).await),
+            Ok(idp) => {
+                rows.extend(with_idp(&opts, &idp, needs_small, needs_large, &progress).await)
+            }
             Err(e) => {
                 for id in known.iter().filter(|p| **p != "P1" && opts.wants(p)) {
                     rows.push(unmeasured_row(id).failed(&e));
@@ -168,7 +191,9 @@ pub async fn run(opts: Options) -> anyhow::Result<ExitCode> {
     rows.sort_by_key(|r| r.id);
 
     let report = Report {
-        cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        cores: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
         connections: CONNECTIONS,
         seconds: opts.seconds,
         users_small: USERS_SMALL,
@@ -180,18 +205,32 @@ pub async fn run(opts: Options) -> anyhow::Result<ExitCode> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
     let failed = report.results.iter().any(|r| r.error.is_some());
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// P1 on a blocking thread, so the single-thread loops are not interrupted by async work.
 async fn p1() -> Row {
-    let row = Row::new("P1", "full token validation ÷ raw aws-lc-rs verify, one thread", "", Cmp::AtLeast, mamgate_token::bench::P1_TARGET);
+    let row = Row::new(
+        "P1",
+        "full token validation ÷ raw aws-lc-rs verify, one thread",
+        "",
+        Cmp::AtLeast,
+        mamgate_token::bench::P1_TARGET,
+    );
     match tokio::task::spawn_blocking(|| mamgate_token::bench::measure_p1(100_000)).await {
-        Ok(Ok(p)) => row.measured(
-            p.ratio,
-            vec![fig("full validations", p.validations_per_sec, "/s"), fig("raw verifies", p.raw_verifies_per_sec, "/s")],
-        )
-        .note("ratio = median over adjacent batch pairs; figures = best batch"),
+        Ok(Ok(p)) => row
+            .measured(
+                p.ratio,
+                vec![
+                    fig("full validations", p.validations_per_sec, "/s"),
+                    fig("raw verifies", p.raw_verifies_per_sec, "/s"),
+                ],
+            )
+            .note("ratio = median over adjacent batch pairs; figures = best batch"),
         Ok(Err(e)) => row.failed(&anyhow::anyhow!("{e}")),
         Err(e) => row.failed(&anyhow::anyhow!("P1 thread: {e}")),
     }
@@ -226,7 +265,11 @@ impl SmallRig {
         let store = BenchStore::generate(USERS_SMALL).await?;
         let server = Server::start(store.store.clone(), idp).await?;
         match idp.sign_in_bodies(USERS_SMALL, TOKENS).await {
-            Ok(bodies) => Ok(SmallRig { _store: store, server, bodies: Arc::new(bodies) }),
+            Ok(bodies) => Ok(SmallRig {
+                _store: store,
+                server,
+                bodies: Arc::new(bodies),
+            }),
             Err(e) => {
                 server.stop().await;
                 Err(e)
@@ -236,7 +279,13 @@ impl SmallRig {
 }
 
 /// Everything that needs the emulator: P2–P5, P8, P9.
-async fn with_idp(opts: &Options, idp: &Idp, needs_small: bool, needs_large: bool, progress: &dyn Fn(&str)) -> Vec<Row> {
+async fn with_idp(
+    opts: &Options,
+    idp: &Idp,
+    needs_small: bool,
+    needs_large: bool,
+    progress: &dyn Fn(&str),
+) -> Vec<Row> {
     let mut rows = Vec::new();
     let secs = Duration::from_secs(opts.seconds);
     let client = match load::client(CONNECTIONS) {
@@ -245,10 +294,13 @@ async fn with_idp(opts: &Options, idp: &Idp, needs_small: bool, needs_large: boo
     };
     let mut small: Option<SmallRig> = None;
     if needs_small {
-        progress(&format!("generating {USERS_SMALL} users and minting tokens"));
+        progress(&format!(
+            "generating {USERS_SMALL} users and minting tokens"
+        ));
         let measured = match SmallRig::start(idp).await {
             Ok(rig) => {
-                let r = small_measure(opts, idp, &client, secs, &rig.server, &rig.bodies, progress).await;
+                let r = small_measure(opts, idp, &client, secs, &rig.server, &rig.bodies, progress)
+                    .await;
                 small = Some(rig);
                 r
             }
@@ -257,14 +309,20 @@ async fn with_idp(opts: &Options, idp: &Idp, needs_small: bool, needs_large: boo
         match measured {
             Ok(r) => rows.extend(r),
             Err(e) => {
-                for id in ["P2", "P4", "P5", "P9"].into_iter().filter(|p| opts.wants(p)) {
+                for id in ["P2", "P4", "P5", "P9"]
+                    .into_iter()
+                    .filter(|p| opts.wants(p))
+                {
                     rows.push(unmeasured_row(id).failed(&e));
                 }
             }
         }
     }
     if needs_large {
-        progress(&format!("generating {} users (the spec's figure is {SPEC_USERS_LARGE})", opts.users_large));
+        progress(&format!(
+            "generating {} users (the spec's figure is {SPEC_USERS_LARGE})",
+            opts.users_large
+        ));
         match large_phase(opts, idp, &client, secs, small.as_ref(), progress).await {
             Ok(r) => rows.extend(r),
             Err(e) => {
@@ -281,7 +339,12 @@ async fn with_idp(opts: &Options, idp: &Idp, needs_small: bool, needs_large: boo
 }
 
 /// A closed-loop run with a short warm-up (connections opened, caches filled) not counted.
-async fn throughput(client: &reqwest::Client, url: &str, bodies: &Arc<Vec<Bytes>>, secs: Duration) -> load::Outcome {
+async fn throughput(
+    client: &reqwest::Client,
+    url: &str,
+    bodies: &Arc<Vec<Bytes>>,
+    secs: Duration,
+) -> load::Outcome {
     let warm = (secs / 5).min(Duration::from_secs(1));
     let _ = load::closed_loop(client, url, bodies, CONNECTIONS, warm).await;
     load::closed_loop(client, url, bodies, CONNECTIONS, secs).await
@@ -322,40 +385,79 @@ async fn small_measure(
     let mut signin: Option<load::Outcome> = None;
     if opts.wants("P2") {
         progress(&format!("P2: verify-only endpoint and POST /oauth/intune, {CONNECTIONS} connections, {PAIRS} alternating pairs"));
-        let (verify, s, ratio) = pairs(client, (&verify_url, bodies), (&signin_url, bodies), secs).await;
-        anyhow::ensure!(verify.ok > 0, "the verify endpoint answered no 200: {}", verify.problems());
-        let note = [format!("ratio = median of {PAIRS} back-to-back pairs, order alternating"), problems(&[("sign-in", &s), ("verify", &verify)])]
-            .into_iter()
-            .filter(|n| !n.is_empty())
-            .collect::<Vec<_>>()
-            .join("; ");
+        let (verify, s, ratio) =
+            pairs(client, (&verify_url, bodies), (&signin_url, bodies), secs).await;
+        anyhow::ensure!(
+            verify.ok > 0,
+            "the verify endpoint answered no 200: {}",
+            verify.problems()
+        );
+        let note = [
+            format!("ratio = median of {PAIRS} back-to-back pairs, order alternating"),
+            problems(&[("sign-in", &s), ("verify", &verify)]),
+        ]
+        .into_iter()
+        .filter(|n| !n.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
         rows.push(
             unmeasured_row("P2")
-                .measured(ratio, vec![fig("sign-ins", s.rate(), "/s"), fig("verify-only", verify.rate(), "/s")])
+                .measured(
+                    ratio,
+                    vec![
+                        fig("sign-ins", s.rate(), "/s"),
+                        fig("verify-only", verify.rate(), "/s"),
+                    ],
+                )
                 .note(note),
         );
         signin = Some(s);
     } else if needs_signin {
-        progress(&format!("POST /oauth/intune peak rate, {CONNECTIONS} connections, {} s", opts.seconds));
+        progress(&format!(
+            "POST /oauth/intune peak rate, {CONNECTIONS} connections, {} s",
+            opts.seconds
+        ));
         signin = Some(throughput(client, &signin_url, bodies, secs).await);
     }
     let rate = signin.as_ref().map(load::Outcome::rate);
     if let (Some(s), Some(rate)) = (&signin, rate) {
-        anyhow::ensure!(s.ok > 0, "POST /oauth/intune answered no 200: {}", s.problems());
+        anyhow::ensure!(
+            s.ok > 0,
+            "POST /oauth/intune answered no 200: {}",
+            s.problems()
+        );
         if opts.wants("P9") {
             rows.push(
                 unmeasured_row("P9")
-                    .measured(rate / NODE_SIGNINS_PER_SEC, vec![fig("sign-ins (P2)", rate, "/s"), fig("Node + jose + better-sqlite3", NODE_SIGNINS_PER_SEC, "/s")])
-                    .note("the Node figure is PERFORMANCE.md's documented one, not re-measured here"),
+                    .measured(
+                        rate / NODE_SIGNINS_PER_SEC,
+                        vec![
+                            fig("sign-ins (P2)", rate, "/s"),
+                            fig("Node + jose + better-sqlite3", NODE_SIGNINS_PER_SEC, "/s"),
+                        ],
+                    )
+                    .note(
+                        "the Node figure is PERFORMANCE.md's documented one, not re-measured here",
+                    ),
             );
         }
         if opts.wants("P4") {
-            progress(&format!("P4: open loop at {:.0} sign-ins/s, {} s", rate / 2.0, opts.seconds));
-            let lat = load::open_loop(client, &signin_url, bodies, rate / 2.0, secs, MAX_IN_FLIGHT).await;
+            progress(&format!(
+                "P4: open loop at {:.0} sign-ins/s, {} s",
+                rate / 2.0,
+                opts.seconds
+            ));
+            let lat =
+                load::open_loop(client, &signin_url, bodies, rate / 2.0, secs, MAX_IN_FLIGHT).await;
             let ms = |d: Duration| d.as_secs_f64() * 1000.0;
             let mut note = problems(&[("sign-in", &lat.outcome)]);
             if lat.skipped > 0 {
-                note = format!("{note} {} requests skipped ({MAX_IN_FLIGHT} already waiting)", lat.skipped).trim().to_string();
+                note = format!(
+                    "{note} {} requests skipped ({MAX_IN_FLIGHT} already waiting)",
+                    lat.skipped
+                )
+                .trim()
+                .to_string();
             }
             let p99 = ms(lat.quantile(0.99));
             rows.push(
@@ -369,13 +471,23 @@ async fn small_measure(
                             fig("max", ms(lat.quantile(1.0)), "ms"),
                         ],
                     )
-                    .note(if note.is_empty() { "latency counted from each request's scheduled start".to_string() } else { note }),
+                    .note(if note.is_empty() {
+                        "latency counted from each request's scheduled start".to_string()
+                    } else {
+                        note
+                    }),
             );
         }
     }
     if opts.wants("P5") {
-        progress(&format!("P5: {P5_REQUESTS} validations with an unknown kid at once"));
-        rows.push(p5(idp, server).await.unwrap_or_else(|e| unmeasured_row("P5").failed(&e)));
+        progress(&format!(
+            "P5: {P5_REQUESTS} validations with an unknown kid at once"
+        ));
+        rows.push(
+            p5(idp, server)
+                .await
+                .unwrap_or_else(|e| unmeasured_row("P5").failed(&e)),
+        );
     }
     Ok(rows)
 }
@@ -383,13 +495,24 @@ async fn small_measure(
 /// P5: rotate the emulator's keys, then validate a token signed with the new key 10,000 times
 /// at once in the server's validator; count the JWKS fetches the emulator served.
 async fn p5(idp: &Idp, server: &Server) -> anyhow::Result<Row> {
-    idp.control("/_control/keys/rotate", json!({"keep_old": true})).await?;
+    idp.control("/_control/keys/rotate", json!({"keep_old": true}))
+        .await?;
     let token: Arc<str> = Arc::from(idp.mint_for(10).await?);
     idp.control("/_control/counters/reset", json!({})).await?;
     // One JWKS fetch timed from here, for scale: no request should wait much longer than it.
-    let jwks_url = format!("{}/{}/discovery/v2.0/keys", idp.entra.url, mamgate_emulators::tenant::EXAMPLE_TENANT_ID);
+    let jwks_url = format!(
+        "{}/{}/discovery/v2.0/keys",
+        idp.entra.url,
+        mamgate_emulators::tenant::EXAMPLE_TENANT_ID
+    );
     let t = Instant::now();
-    idp.http.get(&jwks_url).send().await?.error_for_status()?.bytes().await?;
+    idp.http
+        .get(&jwks_url)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
     let one_fetch = t.elapsed();
     idp.control("/_control/counters/reset", json!({})).await?;
 
@@ -400,7 +523,11 @@ async fn p5(idp: &Idp, server: &Server) -> anyhow::Result<Row> {
         tasks.spawn(async move {
             let _ = go.wait_for(Option::is_some).await;
             let intune = state.config().intune_settings.clone();
-            let ok = state.validator.validate(&token, &intune, mamgate_server::state::now_ms() / 1000).await.is_ok();
+            let ok = state
+                .validator
+                .validate(&token, &intune, mamgate_server::state::now_ms() / 1000)
+                .await
+                .is_ok();
             (ok, Instant::now())
         });
     }
@@ -440,7 +567,10 @@ async fn p5(idp: &Idp, server: &Server) -> anyhow::Result<Row> {
         ],
     );
     let pass = row.pass.unwrap_or(false) && ok == P5_REQUESTS;
-    Ok(Row { pass: Some(pass), ..row.note(note) })
+    Ok(Row {
+        pass: Some(pass),
+        ..row.note(note)
+    })
 }
 
 /// P3 and P8 on a store of `--users-large` users.
@@ -456,7 +586,10 @@ async fn large_phase(
     let n = opts.users_large;
     let t = Instant::now();
     let store = BenchStore::generate(n).await?;
-    progress(&format!("generated {n} users in {:.1} s", t.elapsed().as_secs_f64()));
+    progress(&format!(
+        "generated {n} users in {:.1} s",
+        t.elapsed().as_secs_f64()
+    ));
     let scale_note = if n == SPEC_USERS_LARGE {
         String::new()
     } else {
@@ -465,19 +598,31 @@ async fn large_phase(
     if opts.wants("P8") {
         progress(&format!("P8: auditing {n} users"));
         let t = Instant::now();
-        let report = mamgate_doctor::audit_users(store.store.as_ref(), Some(IntuneAuthService::Office365), 10)
-            .await
-            .map_err(|e| anyhow::anyhow!("audit_users: {e}"))?;
+        let report = mamgate_doctor::audit_users(
+            store.store.as_ref(),
+            Some(IntuneAuthService::Office365),
+            10,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("audit_users: {e}"))?;
         let secs_taken = t.elapsed().as_secs_f64();
         // Linear in the user count (one scan): judge the spec's 1,000,000 by scaling.
         let scaled = secs_taken * SPEC_USERS_LARGE as f64 / report.total_users.max(1) as f64;
         let mut note = format!("{} users audited", report.total_users);
         if n != SPEC_USERS_LARGE {
-            note.push_str(&format!("; value = seconds scaled linearly to {SPEC_USERS_LARGE} users"));
+            note.push_str(&format!(
+                "; value = seconds scaled linearly to {SPEC_USERS_LARGE} users"
+            ));
         }
         rows.push(
             unmeasured_row("P8")
-                .measured(scaled, vec![fig("audit", secs_taken, "s"), fig("users", report.total_users as f64, "")])
+                .measured(
+                    scaled,
+                    vec![
+                        fig("audit", secs_taken, "s"),
+                        fig("users", report.total_users as f64, ""),
+                    ],
+                )
                 .note(note),
         );
     }
@@ -488,13 +633,23 @@ async fn large_phase(
             Ok(bodies) => {
                 progress(&format!("P3: POST /oauth/intune, {n} users against {USERS_SMALL} users, {PAIRS} alternating pairs"));
                 let large_url = format!("{}/oauth/intune", server.url);
-                Ok(pairs(client, (&format!("{}/oauth/intune", small.server.url), &small.bodies), (&large_url, &Arc::new(bodies)), secs).await)
+                Ok(pairs(
+                    client,
+                    (&format!("{}/oauth/intune", small.server.url), &small.bodies),
+                    (&large_url, &Arc::new(bodies)),
+                    secs,
+                )
+                .await)
             }
             Err(e) => Err(e),
         };
         server.stop().await;
         let (small_o, large_o, ratio) = result?;
-        anyhow::ensure!(small_o.ok > 0 && large_o.ok > 0, "no sign-ins: {}", problems(&[("small", &small_o), ("large", &large_o)]));
+        anyhow::ensure!(
+            small_o.ok > 0 && large_o.ok > 0,
+            "no sign-ins: {}",
+            problems(&[("small", &small_o), ("large", &large_o)])
+        );
         let note = [
             format!("ratio = median of {PAIRS} back-to-back pairs, order alternating"),
             scale_note,
@@ -508,7 +663,14 @@ async fn large_phase(
             unmeasured_row("P3")
                 .measured(
                     ratio,
-                    vec![fig(format!("sign-ins, {n} users"), large_o.rate(), "/s"), fig(format!("sign-ins, {USERS_SMALL} users"), small_o.rate(), "/s")],
+                    vec![
+                        fig(format!("sign-ins, {n} users"), large_o.rate(), "/s"),
+                        fig(
+                            format!("sign-ins, {USERS_SMALL} users"),
+                            small_o.rate(),
+                            "/s",
+                        ),
+                    ],
                 )
                 .note(note),
         );
@@ -536,10 +698,16 @@ async fn pairs(
     for i in 0..PAIRS {
         let (s, l) = if i % 2 == 0 {
             let s = load::closed_loop(client, small.0, small.1, CONNECTIONS, each).await;
-            (s, load::closed_loop(client, large.0, large.1, CONNECTIONS, each).await)
+            (
+                s,
+                load::closed_loop(client, large.0, large.1, CONNECTIONS, each).await,
+            )
         } else {
             let l = load::closed_loop(client, large.0, large.1, CONNECTIONS, each).await;
-            (load::closed_loop(client, small.0, small.1, CONNECTIONS, each).await, l)
+            (
+                load::closed_loop(client, small.0, small.1, CONNECTIONS, each).await,
+                l,
+            )
         };
         if s.rate() > 0.0 {
             ratios.push(l.rate() / s.rate());

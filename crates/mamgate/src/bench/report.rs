@@ -45,7 +45,11 @@ fn target(r: &Row) -> String {
         Cmp::AtLeast => "≥",
         Cmp::AtMost => "≤",
     };
-    let unit = if r.unit.is_empty() { String::new() } else { format!(" {}", r.unit) };
+    let unit = if r.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", r.unit)
+    };
     format!("{op} {}{unit}", num(r.target))
 }
 
@@ -66,11 +70,27 @@ pub fn human(report: &Report) -> String {
         "mamgate bench: {} cores, {} connections, {} s per figure, all on 127.0.0.1",
         report.cores, report.connections, report.seconds
     );
-    let _ = writeln!(s, "{:<4} {:<16} {:<14} {:<13} what", "id", "value", "target", "result");
+    let _ = writeln!(
+        s,
+        "{:<4} {:<16} {:<14} {:<13} what",
+        "id", "value", "target", "result"
+    );
     for r in &report.results {
         let value = r.value.map(num).unwrap_or_else(|| "-".into());
-        let value = if r.unit.is_empty() || r.value.is_none() { value } else { format!("{value} {}", r.unit) };
-        let _ = writeln!(s, "{:<4} {:<16} {:<14} {:<13} {}", r.id, value, target(r), verdict(r), r.title);
+        let value = if r.unit.is_empty() || r.value.is_none() {
+            value
+        } else {
+            format!("{value} {}", r.unit)
+        };
+        let _ = writeln!(
+            s,
+            "{:<4} {:<16} {:<14} {:<13} {}",
+            r.id,
+            value,
+            target(r),
+            verdict(r),
+            r.title
+        );
         if !r.figures.is_empty() {
             let figs: Vec<String> = r.figures.iter().map(figure).collect();
             let _ = writeln!(s, "       {}", figs.join(" | "));

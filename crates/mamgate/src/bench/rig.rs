@@ -29,17 +29,26 @@ pub struct Idp {
 impl Idp {
     /// Starts the Entra emulator for the example tenant on a loopback port.
     pub async fn start() -> anyhow::Result<Idp> {
-        let tenant = mamgate_emulators::shared(mamgate_emulators::example_tenant("http://127.0.0.1"));
+        let tenant =
+            mamgate_emulators::shared(mamgate_emulators::example_tenant("http://127.0.0.1"));
         let entra = mamgate_emulators::start_entra(tenant, SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .context("cannot start the Entra emulator")?;
-        let http = reqwest::Client::builder().no_proxy().build().context("cannot build the HTTP client")?;
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .context("cannot build the HTTP client")?;
         Ok(Idp { entra, http })
     }
 
     /// Calls a control endpoint and returns its JSON answer (`null` for an empty one).
     pub async fn control(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        let r = self.http.post(format!("{}{path}", self.entra.url)).json(&body).send().await?;
+        let r = self
+            .http
+            .post(format!("{}{path}", self.entra.url))
+            .json(&body)
+            .send()
+            .await?;
         let status = r.status();
         let text = r.text().await?;
         anyhow::ensure!(status.is_success(), "{path}: HTTP {status}: {text}");
@@ -48,7 +57,11 @@ impl Idp {
 
     /// The emulator's request counters.
     pub async fn counters(&self) -> anyhow::Result<Value> {
-        let r = self.http.get(format!("{}/_control/counters", self.entra.url)).send().await?;
+        let r = self
+            .http
+            .get(format!("{}/_control/counters", self.entra.url))
+            .send()
+            .await?;
         Ok(r.error_for_status()?.json().await?)
     }
 
@@ -67,12 +80,18 @@ impl Idp {
                 }),
             )
             .await?;
-        minted["token"].as_str().map(str::to_string).context("mint answered without a token")
+        minted["token"]
+            .as_str()
+            .map(str::to_string)
+            .context("mint answered without a token")
     }
 
     /// Request bodies for `POST /oauth/intune`, one per clean user spread over `0..users`.
     pub async fn sign_in_bodies(&self, users: u64, want: u64) -> anyhow::Result<Vec<Bytes>> {
-        let picks: Vec<u64> = (0..want).map(|j| j * users / want).filter(|i| is_clean(*i)).collect();
+        let picks: Vec<u64> = (0..want)
+            .map(|j| j * users / want)
+            .filter(|i| is_clean(*i))
+            .collect();
         // Minting signs with RSA on the emulator: a few at once keeps both cores busy.
         let minted: Vec<anyhow::Result<(u64, String)>> = stream::iter(picks)
             .map(|i| async move { Ok((i, self.mint_for(i).await?)) })
@@ -117,7 +136,11 @@ fn bench_license() -> License {
         issued_at: now,
         starts_at: now - 300_000,
         expires_at: now + 24 * 3_600_000,
-        customer: Customer { id: "bench".into(), name: "Bench".into(), ..Default::default() },
+        customer: Customer {
+            id: "bench".into(),
+            name: "Bench".into(),
+            ..Default::default()
+        },
         sku_short_name: "advanced".into(),
         sku_name: license::sku_name("advanced").into(),
         signed_by: String::new(),
@@ -157,8 +180,10 @@ impl Server {
     /// Builds the state over `store`, fetches the signing keys and listens.
     pub async fn start(store: Arc<dyn Store>, idp: &Idp) -> anyhow::Result<Server> {
         let cfg = config(&idp.entra.url);
-        let settings = Settings::new(ConfigSource::Memory, cfg, Vec::new()).map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?;
-        let validator = mamgate_token::Validator::http().map_err(|e| anyhow::anyhow!("cannot build the validator: {e}"))?;
+        let settings = Settings::new(ConfigSource::Memory, cfg, Vec::new())
+            .map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?;
+        let validator = mamgate_token::Validator::http()
+            .map_err(|e| anyhow::anyhow!("cannot build the validator: {e}"))?;
         let state = AppState::new(store, settings, Some(bench_license()), validator);
         let intune = state.config().intune_settings.clone();
         state
@@ -171,9 +196,14 @@ impl Server {
         let bench = Router::new()
             .route("/bench/verify", post(verify))
             .with_state(state.clone())
-            .layer(axum::middleware::from_fn_with_state(state.clone(), mamgate_server::context::request_context));
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                mamgate_server::context::request_context,
+            ));
         let router = mamgate_server::app(state.clone()).merge(bench);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("cannot listen")?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("cannot listen")?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -184,7 +214,12 @@ impl Server {
                 })
                 .await;
         });
-        Ok(Server { url: format!("http://{addr}"), state, stop: Some(tx), task })
+        Ok(Server {
+            url: format!("http://{addr}"),
+            state,
+            stop: Some(tx),
+            task,
+        })
     }
 
     /// Stops the server; connections still open after 2 s are dropped.
@@ -192,7 +227,10 @@ impl Server {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        if tokio::time::timeout(std::time::Duration::from_secs(2), &mut self.task).await.is_err() {
+        if tokio::time::timeout(std::time::Duration::from_secs(2), &mut self.task)
+            .await
+            .is_err()
+        {
             self.task.abort();
         }
     }
@@ -204,7 +242,11 @@ async fn verify(State(state): State<Arc<AppState>>, body: Bytes) -> StatusCode {
         return StatusCode::BAD_REQUEST;
     };
     let config = state.config();
-    match state.validator.validate(&req.access_token, &config.intune_settings, now_ms() / 1000).await {
+    match state
+        .validator
+        .validate(&req.access_token, &config.intune_settings, now_ms() / 1000)
+        .await
+    {
         Ok(_) => StatusCode::OK,
         Err(_) => StatusCode::UNAUTHORIZED,
     }

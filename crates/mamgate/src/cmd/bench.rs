@@ -24,7 +24,12 @@ pub struct Args {
 /// Runs the measurements and prints them; targets missed are reported, not errors.
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let opts = crate::bench::Options {
-        only: args.only.iter().map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()).collect(),
+        only: args
+            .only
+            .iter()
+            .map(|s| s.trim().to_ascii_uppercase())
+            .filter(|s| !s.is_empty())
+            .collect(),
         seconds: args.seconds.clamp(1, 60),
         users_large: args.users_large.clamp(1_000, 2_000_000),
         format: args.format,

@@ -31,7 +31,8 @@ pub enum Command {
 pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Validate { config } => {
-            let text = std::fs::read_to_string(&config).with_context(|| format!("cannot read {}", config.display()))?;
+            let text = std::fs::read_to_string(&config)
+                .with_context(|| format!("cannot read {}", config.display()))?;
             let result = Config::from_json(&text).and_then(|mut c| {
                 c.apply_env(mamgate_server::Settings::process_env())?;
                 c.validate()
@@ -56,25 +57,42 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let c = super::read_config(&config)?;
             let doc = c.to_value();
             let value = match &key {
-                Some(k) => lookup(&doc, k).with_context(|| format!("no setting {k}"))?.clone(),
+                Some(k) => lookup(&doc, k)
+                    .with_context(|| format!("no setting {k}"))?
+                    .clone(),
                 None => doc,
             };
             println!("{}", serde_json::to_string_pretty(&value)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Set { config, key, value } => {
-            let text = std::fs::read_to_string(&config).with_context(|| format!("cannot read {}", config.display()))?;
-            let current = Config::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?;
+            let text = std::fs::read_to_string(&config)
+                .with_context(|| format!("cannot read {}", config.display()))?;
+            let current =
+                Config::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?;
             let (section, setting) = key.split_once('.').context("the key is Section.Setting")?;
-            let parsed = serde_json::from_str::<Value>(&value).unwrap_or(Value::String(value.clone()));
+            let parsed =
+                serde_json::from_str::<Value>(&value).unwrap_or(Value::String(value.clone()));
             let patch = serde_json::json!({ section: { setting: parsed } });
-            let updated = current.patched(&patch).map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?;
+            let updated = current
+                .patched(&patch)
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?;
             if let Err(e) = updated.validate() {
-                println!("not saved: {}: {} ({})", e.id, e.id.entry().message, e.detail);
+                println!(
+                    "not saved: {}: {} ({})",
+                    e.id,
+                    e.id.entry().message,
+                    e.detail
+                );
                 return Ok(ExitCode::FAILURE);
             }
             mamgate_server::settings::write_file(&config, &updated)?;
-            println!("{key} = {}", lookup(&updated.to_value(), &key).cloned().unwrap_or(Value::Null));
+            println!(
+                "{key} = {}",
+                lookup(&updated.to_value(), &key)
+                    .cloned()
+                    .unwrap_or(Value::Null)
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

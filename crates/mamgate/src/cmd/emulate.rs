@@ -35,22 +35,34 @@ pub enum Command {
 pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Init { out, authority } => {
-            write_example(&out, &authority).with_context(|| format!("cannot write {}", out.display()))?;
-            println!("wrote example tenant {} (authority {authority})", out.display());
+            write_example(&out, &authority)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "wrote example tenant {} (authority {authority})",
+                out.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Entra { tenant, listen } => {
-            let t = Tenant::load(&tenant).with_context(|| format!("cannot load {}", tenant.display()))?;
+            let t = Tenant::load(&tenant)
+                .with_context(|| format!("cannot load {}", tenant.display()))?;
             let tenant_id = t.tenant_id.clone();
             let running = start_entra(shared(t), listen).await?;
             println!("Entra emulator: {}", running.url);
-            println!("  discovery: {}/{tenant_id}/v2.0/.well-known/openid-configuration", running.url);
-            println!("  JWKS:      {}/{tenant_id}/discovery/v2.0/keys", running.url);
+            println!(
+                "  discovery: {}/{tenant_id}/v2.0/.well-known/openid-configuration",
+                running.url
+            );
+            println!(
+                "  JWKS:      {}/{tenant_id}/discovery/v2.0/keys",
+                running.url
+            );
             println!("  token:     {}/{tenant_id}/oauth2/v2.0/token", running.url);
             wait(running).await
         }
         Command::Intune { tenant, listen } => {
-            let t = Tenant::load(&tenant).with_context(|| format!("cannot load {}", tenant.display()))?;
+            let t = Tenant::load(&tenant)
+                .with_context(|| format!("cannot load {}", tenant.display()))?;
             let running = start_intune(shared(t), listen).await?;
             println!("Intune emulator: {}", running.url);
             wait(running).await

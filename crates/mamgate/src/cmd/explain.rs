@@ -16,10 +16,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.list || args.id.is_empty() {
         for e in ErrorId::ALL {
             let entry = e.entry();
-            let status = entry.status.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+            let status = entry
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into());
             println!("{status:>4}  {}", entry.id);
         }
-        return Ok(if args.list { ExitCode::SUCCESS } else { ExitCode::from(2) });
+        return Ok(if args.list {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        });
     }
     let id = args.id.join(" ");
     let Some(found) = ErrorId::lookup(&id) else {

@@ -58,11 +58,21 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             println!("trust it with: mamgate config set LicenseSettings.TrustedPublicKeys '[\"{public}\"]'");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Issue { key, sku, customer, expires, out } => {
-            let text = std::fs::read_to_string(&key).with_context(|| format!("cannot read {}", key.display()))?;
-            let signing = license::parse_signing_key(&text).context("not a license key made by `mamgate license keygen`")?;
+        Command::Issue {
+            key,
+            sku,
+            customer,
+            expires,
+            out,
+        } => {
+            let text = std::fs::read_to_string(&key)
+                .with_context(|| format!("cannot read {}", key.display()))?;
+            let signing = license::parse_signing_key(&text)
+                .context("not a license key made by `mamgate license keygen`")?;
             if license::sku_tier(&sku) == 0 {
-                anyhow::bail!("unknown sku {sku:?}: use professional, enterprise, entry or advanced");
+                anyhow::bail!(
+                    "unknown sku {sku:?}: use professional, enterprise, entry or advanced"
+                );
             }
             let expires_at = end_of_day_ms(&expires)?;
             let now = super::now_ms();
@@ -71,27 +81,53 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 issued_at: now,
                 starts_at: now - 300_000,
                 expires_at,
-                customer: Customer { id: mamgate_store::new_id(), name: customer.clone(), company: customer, email: String::new() },
+                customer: Customer {
+                    id: mamgate_store::new_id(),
+                    name: customer.clone(),
+                    company: customer,
+                    email: String::new(),
+                },
                 sku_name: license::sku_name(&sku).into(),
                 sku_short_name: sku,
                 signed_by: String::new(),
             };
             std::fs::write(&out, lic.sign(&signing) + "\n")?;
-            println!("issued {} license {} for {} until {expires}: {}", lic.sku_name, lic.id, lic.customer.name, out.display());
+            println!(
+                "issued {} license {} for {} until {expires}: {}",
+                lic.sku_name,
+                lic.id,
+                lic.customer.name,
+                out.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Install { config, license: file } => {
+        Command::Install {
+            config,
+            license: file,
+        } => {
             let cfg = super::read_config(&config)?;
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            match License::verify(&text, &cfg.license_settings.trusted_public_keys, super::now_ms()) {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            match License::verify(
+                &text,
+                &cfg.license_settings.trusted_public_keys,
+                super::now_ms(),
+            ) {
                 Ok(lic) => {
                     let store = super::open_store(&config, &cfg).await?;
                     store.set_license(Some(text.trim().to_string())).await?;
-                    println!("installed {} license {} for {}", lic.sku_name, lic.id, lic.customer.name);
+                    println!(
+                        "installed {} license {} for {}",
+                        lic.sku_name, lic.id, lic.customer.name
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
-                    println!("not installed: {}: {} ({e})", e.error_id(), e.error_id().entry().message);
+                    println!(
+                        "not installed: {}: {} ({e})",
+                        e.error_id(),
+                        e.error_id().entry().message
+                    );
                     Ok(ExitCode::FAILURE)
                 }
             }
@@ -99,7 +135,8 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Show { config, file } => {
             let cfg = super::read_config(&config)?;
             let text = match file {
-                Some(f) => std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?,
+                Some(f) => std::fs::read_to_string(&f)
+                    .with_context(|| format!("cannot read {}", f.display()))?,
                 None => {
                     let store = super::open_store(&config, &cfg).await?;
                     match store.get_license().await? {
@@ -114,9 +151,22 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let trusted = &cfg.license_settings.trusted_public_keys;
             match License::verify_signature(&text, trusted) {
                 Ok(l) => {
-                    let state = if l.is_active(super::now_ms()) { "active" } else { "EXPIRED" };
-                    println!("{} ({}) tier {} for {} — {state}", l.sku_name, l.sku_short_name, l.tier(), l.customer.name);
-                    println!("  id {}; expires at {} ms; signed by {}", l.id, l.expires_at, l.signed_by);
+                    let state = if l.is_active(super::now_ms()) {
+                        "active"
+                    } else {
+                        "EXPIRED"
+                    };
+                    println!(
+                        "{} ({}) tier {} for {} — {state}",
+                        l.sku_name,
+                        l.sku_short_name,
+                        l.tier(),
+                        l.customer.name
+                    );
+                    println!(
+                        "  id {}; expires at {} ms; signed by {}",
+                        l.id, l.expires_at, l.signed_by
+                    );
                     println!("  Intune MAM allowed: {}", l.is_enterprise_advanced());
                     Ok(ExitCode::SUCCESS)
                 }
@@ -131,7 +181,8 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 
 fn end_of_day_ms(date: &str) -> anyhow::Result<i64> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    let d = time::Date::parse(date, &format).with_context(|| format!("{date:?} is not YYYY-MM-DD"))?;
+    let d =
+        time::Date::parse(date, &format).with_context(|| format!("{date:?} is not YYYY-MM-DD"))?;
     let end = d.with_hms(23, 59, 59).context("time")?.assume_utc();
     Ok(end.unix_timestamp() * 1000 + 999)
 }

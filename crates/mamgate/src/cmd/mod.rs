@@ -22,8 +22,10 @@ pub const DEFAULT_CONFIG: &str = "config.json";
 
 /// Reads a config file (with environment overrides) without creating it.
 pub fn read_config(path: &Path) -> anyhow::Result<Config> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut config = Config::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut config =
+        Config::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?;
     config
         .apply_env(mamgate_server::Settings::process_env())
         .map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?;
@@ -34,7 +36,9 @@ pub fn read_config(path: &Path) -> anyhow::Result<Config> {
 pub async fn open_store(config_path: &Path, config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let sql = &config.sql_settings;
     let source = if sql.driver_name == "sqlite" {
-        resolve(config_path, &sql.data_source).to_string_lossy().into_owned()
+        resolve(config_path, &sql.data_source)
+            .to_string_lossy()
+            .into_owned()
     } else {
         sql.data_source.clone()
     };
@@ -49,7 +53,10 @@ pub fn resolve(config_path: &Path, p: &str) -> PathBuf {
     if p.is_absolute() {
         return p.to_path_buf();
     }
-    config_path.parent().map(|d| d.join(p)).unwrap_or_else(|| p.to_path_buf())
+    config_path
+        .parent()
+        .map(|d| d.join(p))
+        .unwrap_or_else(|| p.to_path_buf())
 }
 
 /// Milliseconds since the epoch.
@@ -59,7 +66,11 @@ pub fn now_ms() -> i64 {
 
 /// The doctor's verdict on a sandbox: its config, tenant file and installed license.
 pub async fn doctor_summary(config: &Path, tenant: &Path, license: Option<String>) -> String {
-    let mut inputs = mamgate_doctor::DoctorInputs { license, user: Some(mamgate_emulators::tenant::ALICE_UPN.into()), ..Default::default() };
+    let mut inputs = mamgate_doctor::DoctorInputs {
+        license,
+        user: Some(mamgate_emulators::tenant::ALICE_UPN.into()),
+        ..Default::default()
+    };
     let loaded = inputs
         .load_config(config, mamgate_server::Settings::process_env())
         .and_then(|()| inputs.load_tenant(tenant));
@@ -72,8 +83,15 @@ pub async fn doctor_summary(config: &Path, tenant: &Path, license: Option<String
         "doctor (config, tenant file, license): {} pass, {} warn, {} fail, {} skipped",
         s.pass, s.warn, s.fail, s.skipped
     );
-    for f in report.findings.iter().filter(|f| f.status == mamgate_doctor::Status::Fail) {
-        out.push_str(&format!("\n  failed: {} ({}): {}", f.title, f.name, f.found));
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.status == mamgate_doctor::Status::Fail)
+    {
+        out.push_str(&format!(
+            "\n  failed: {} ({}): {}",
+            f.title, f.name, f.found
+        ));
     }
     out
 }

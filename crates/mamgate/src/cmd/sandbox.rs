@@ -18,7 +18,15 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let sb = sandbox::start(&args.dir, Ports { server: args.port, entra: args.entra_port, intune: args.intune_port }).await?;
+    let sb = sandbox::start(
+        &args.dir,
+        Ports {
+            server: args.port,
+            entra: args.entra_port,
+            intune: args.intune_port,
+        },
+    )
+    .await?;
     print!("{}", sb.summary());
     println!("  (Ctrl-C stops it; state stays in {})", sb.dir.display());
     let _ = tokio::signal::ctrl_c().await;

@@ -47,35 +47,85 @@ pub enum Command {
 
 pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
-        Command::Create { config, username, email, password, auth_service, auth_data, bot, system_admin } => {
+        Command::Create {
+            config,
+            username,
+            email,
+            password,
+            auth_service,
+            auth_data,
+            bot,
+            system_admin,
+        } => {
             let cfg = super::read_config(&config)?;
             let store = super::open_store(&config, &cfg).await?;
             let mut user = if bot {
                 build_bot(&username, &username)
             } else {
-                let email = if email.is_empty() { format!("{username}@localhost") } else { email };
-                build_user(NewUser { username, email, password, auth_service, auth_data, ..Default::default() })
+                let email = if email.is_empty() {
+                    format!("{username}@localhost")
+                } else {
+                    email
+                };
+                build_user(NewUser {
+                    username,
+                    email,
+                    password,
+                    auth_service,
+                    auth_data,
+                    ..Default::default()
+                })
             }
             .map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.reason))?;
             if system_admin {
                 user.roles = roles::ADMIN.into();
             }
             let created = store.create_user(user, false).await?;
-            println!("created {} ({}) roles={:?} auth_service={:?} auth_data={:?} bot={}",
-                created.username, created.id, created.roles, created.auth_service, created.auth_data, created.is_bot);
+            println!(
+                "created {} ({}) roles={:?} auth_service={:?} auth_data={:?} bot={}",
+                created.username,
+                created.id,
+                created.roles,
+                created.auth_service,
+                created.auth_data,
+                created.is_bot
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::List { config, page, per_page } => {
+        Command::List {
+            config,
+            page,
+            per_page,
+        } => {
             let cfg = super::read_config(&config)?;
             let store = super::open_store(&config, &cfg).await?;
-            let users = store.list_users(mamgate_store::Page { page, per_page }).await?;
-            println!("{:<26}  {:<22}  {:<30}  {:<9}  {:<36}  flags", "id", "username", "email", "auth", "auth_data");
+            let users = store
+                .list_users(mamgate_store::Page { page, per_page })
+                .await?;
+            println!(
+                "{:<26}  {:<22}  {:<30}  {:<9}  {:<36}  flags",
+                "id", "username", "email", "auth", "auth_data"
+            );
             for u in users {
                 let mut flags = Vec::new();
-                if u.is_bot { flags.push("bot"); }
-                if u.is_deactivated() { flags.push("deactivated"); }
-                if u.is_system_admin() { flags.push("admin"); }
-                println!("{:<26}  {:<22}  {:<30}  {:<9}  {:<36}  {}", u.id, u.username, u.email, u.auth_service, u.auth_data, flags.join(","));
+                if u.is_bot {
+                    flags.push("bot");
+                }
+                if u.is_deactivated() {
+                    flags.push("deactivated");
+                }
+                if u.is_system_admin() {
+                    flags.push("admin");
+                }
+                println!(
+                    "{:<26}  {:<22}  {:<30}  {:<9}  {:<36}  {}",
+                    u.id,
+                    u.username,
+                    u.email,
+                    u.auth_service,
+                    u.auth_data,
+                    flags.join(",")
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -90,7 +140,9 @@ pub async fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 eprintln!("no user {user:?}");
                 return Ok(ExitCode::FAILURE);
             };
-            let u = store.set_user_active(&found.id, false, super::now_ms()).await?;
+            let u = store
+                .set_user_active(&found.id, false, super::now_ms())
+                .await?;
             println!("deactivated {} ({}); sessions revoked", u.username, u.id);
             Ok(ExitCode::SUCCESS)
         }

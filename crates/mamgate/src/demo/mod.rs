@@ -25,8 +25,15 @@ pub struct Row {
 pub async fn run(out: &mut dyn Write) -> anyhow::Result<bool> {
     let started = Instant::now();
     let kit = DemoKit::start().await?;
-    writeln!(out, "mamgate demo: sandbox in {} (server {}, second server {}, Entra {}, Intune {})",
-        kit.sandbox.dir.display(), kit.sandbox.server.url, kit.second.url, kit.sandbox.entra.url, kit.sandbox.intune.url)?;
+    writeln!(
+        out,
+        "mamgate demo: sandbox in {} (server {}, second server {}, Entra {}, Intune {})",
+        kit.sandbox.dir.display(),
+        kit.sandbox.server.url,
+        kit.second.url,
+        kit.sandbox.entra.url,
+        kit.sandbox.intune.url
+    )?;
     let scenarios = rows::all();
     let total = scenarios.len();
     let mut results = Vec::with_capacity(total);
@@ -50,23 +57,36 @@ pub async fn run(out: &mut dyn Write) -> anyhow::Result<bool> {
     let _ = write!(std::io::stderr(), "\r{:<72}\r", "");
     print_table(out, &results)?;
     let matched = results.iter().filter(|r| r.matched).count();
-    writeln!(out, "\n{matched}/{total} rows matched in {:.1} s", started.elapsed().as_secs_f64())?;
+    writeln!(
+        out,
+        "\n{matched}/{total} rows matched in {:.1} s",
+        started.elapsed().as_secs_f64()
+    )?;
     writeln!(out, "\n{}", kit.doctor_summary().await)?;
     kit.stop().await;
     Ok(matched == total)
 }
 
 fn print_table(out: &mut dyn Write, rows: &[Row]) -> std::io::Result<()> {
-    let w = |f: fn(&Row) -> usize, title: &str| rows.iter().map(f).max().unwrap_or(0).max(title.len());
+    let w =
+        |f: fn(&Row) -> usize, title: &str| rows.iter().map(f).max().unwrap_or(0).max(title.len());
     let ws = w(|r| r.scenario.len(), "scenario");
     let we = w(|r| r.expected.len(), "expected");
     let wg = w(|r| r.got.len(), "got");
     let wi = w(|r| r.error_id.len(), "error id");
-    writeln!(out, "\n   {:<ws$}  {:<we$}  {:<wg$}  {:<wi$}  seed row", "scenario", "expected", "got", "error id")?;
+    writeln!(
+        out,
+        "\n   {:<ws$}  {:<we$}  {:<wg$}  {:<wi$}  seed row",
+        "scenario", "expected", "got", "error id"
+    )?;
     writeln!(out, "   {}", "-".repeat(ws + we + wg + wi + 18))?;
     for r in rows {
         let mark = if r.matched { "ok" } else { "XX" };
-        writeln!(out, "{mark} {:<ws$}  {:<we$}  {:<wg$}  {:<wi$}  {}", r.scenario, r.expected, r.got, r.error_id, r.seed_row)?;
+        writeln!(
+            out,
+            "{mark} {:<ws$}  {:<we$}  {:<wg$}  {:<wi$}  {}",
+            r.scenario, r.expected, r.got, r.error_id, r.seed_row
+        )?;
     }
     Ok(())
 }

@@ -30,31 +30,93 @@ pub struct Scenario {
 /// Every scenario, in order.
 pub fn all() -> Vec<Scenario> {
     vec![
-        Scenario { name: "success (office365, JIT user)", run: success },
-        Scenario { name: "SAML user not yet provisioned", run: saml_not_provisioned },
-        Scenario { name: "SAML user provisioned by admin (AuthData=objectId)", run: saml_provisioned },
-        Scenario { name: "decline, then retry", run: decline_then_retry },
-        Scenario { name: "technical failure on a two-server device", run: technical_failure },
-        Scenario { name: "tenant mismatch", run: tenant_mismatch },
-        Scenario { name: "v1 token (manifest version not 2)", run: v1_token },
-        Scenario { name: "expired token, single retry", run: expired_single_retry },
-        Scenario { name: "bot account", run: bot_account },
-        Scenario { name: "deactivated account", run: deactivated },
-        Scenario { name: "license removed mid-session, then restored", run: license_mid_session },
-        Scenario { name: "Intune enabled mid-session", run: intune_enabled_mid_session },
-        Scenario { name: "tenant-wide admin consent missing", run: consent_missing },
-        Scenario { name: "beta app under a production-only policy", run: beta_not_targeted },
-        Scenario { name: "Android device", run: android },
+        Scenario {
+            name: "success (office365, JIT user)",
+            run: success,
+        },
+        Scenario {
+            name: "SAML user not yet provisioned",
+            run: saml_not_provisioned,
+        },
+        Scenario {
+            name: "SAML user provisioned by admin (AuthData=objectId)",
+            run: saml_provisioned,
+        },
+        Scenario {
+            name: "decline, then retry",
+            run: decline_then_retry,
+        },
+        Scenario {
+            name: "technical failure on a two-server device",
+            run: technical_failure,
+        },
+        Scenario {
+            name: "tenant mismatch",
+            run: tenant_mismatch,
+        },
+        Scenario {
+            name: "v1 token (manifest version not 2)",
+            run: v1_token,
+        },
+        Scenario {
+            name: "expired token, single retry",
+            run: expired_single_retry,
+        },
+        Scenario {
+            name: "bot account",
+            run: bot_account,
+        },
+        Scenario {
+            name: "deactivated account",
+            run: deactivated,
+        },
+        Scenario {
+            name: "license removed mid-session, then restored",
+            run: license_mid_session,
+        },
+        Scenario {
+            name: "Intune enabled mid-session",
+            run: intune_enabled_mid_session,
+        },
+        Scenario {
+            name: "tenant-wide admin consent missing",
+            run: consent_missing,
+        },
+        Scenario {
+            name: "beta app under a production-only policy",
+            run: beta_not_targeted,
+        },
+        Scenario {
+            name: "Android device",
+            run: android,
+        },
     ]
 }
 
-fn row(scenario: &'static str, expected: &str, got: String, error_id: impl Into<String>, seed_row: &'static str) -> Row {
-    Row { scenario, matched: got == expected, expected: expected.into(), got, error_id: error_id.into(), seed_row }
+fn row(
+    scenario: &'static str,
+    expected: &str,
+    got: String,
+    error_id: impl Into<String>,
+    seed_row: &'static str,
+) -> Row {
+    Row {
+        scenario,
+        matched: got == expected,
+        expected: expected.into(),
+        got,
+        error_id: error_id.into(),
+        seed_row,
+    }
 }
 
 /// `login_failed (HTTP 428)` from a simulator result.
 fn failed_with_status(code: &str, message: &str) -> String {
-    match message.split("(HTTP ").nth(1).and_then(|r| r.split(')').next()) {
+    match message
+        .split("(HTTP ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+    {
         Some(status) => format!("{code} (HTTP {status})"),
         None => code.to_string(),
     }
@@ -63,21 +125,59 @@ fn failed_with_status(code: &str, message: &str) -> String {
 fn success(k: &DemoKit) -> Fut<'_> {
     Box::pin(async move {
         let dev = k.new_device();
-        let r = k.device(&dev, &format!("login {} --user {}", k.server(), ex::ALICE_UPN)).await?;
+        let r = k
+            .device(
+                &dev,
+                &format!("login {} --user {}", k.server(), ex::ALICE_UPN),
+            )
+            .await?;
         let read = k.device(&dev, &format!("read {}", k.server())).await?;
-        let jit = k.sandbox.server.state.store.get_user_by_auth("office365", ex::ALICE_OID).await?.is_some();
-        let got = format!("{}, {}{}", r.code, read.code, if jit { ", JIT user" } else { "" });
-        Ok(row("success (office365, JIT user)", "enrolled, content, JIT user", got, "", "Expected Mobile Login & Enrollment Flow"))
+        let jit = k
+            .sandbox
+            .server
+            .state
+            .store
+            .get_user_by_auth("office365", ex::ALICE_OID)
+            .await?
+            .is_some();
+        let got = format!(
+            "{}, {}{}",
+            r.code,
+            read.code,
+            if jit { ", JIT user" } else { "" }
+        );
+        Ok(row(
+            "success (office365, JIT user)",
+            "enrolled, content, JIT user",
+            got,
+            "",
+            "Expected Mobile Login & Enrollment Flow",
+        ))
     })
 }
 
 fn saml_not_provisioned(k: &DemoKit) -> Fut<'_> {
     Box::pin(async move {
-        k.patch_config(json!({"IntuneSettings": {"AuthService": "saml"}})).await?;
+        k.patch_config(json!({"IntuneSettings": {"AuthService": "saml"}}))
+            .await?;
         let dev = k.new_device();
-        let r = k.device(&dev, &format!("login {} --user {} --sso saml", k.server(), ex::SAML_USER_UPN)).await?;
-        Ok(row("SAML user not yet provisioned", "login_failed (HTTP 428)", failed_with_status(&r.code, &r.message),
-            error_id_of(&r.message), "Your account isn't fully set up yet"))
+        let r = k
+            .device(
+                &dev,
+                &format!(
+                    "login {} --user {} --sso saml",
+                    k.server(),
+                    ex::SAML_USER_UPN
+                ),
+            )
+            .await?;
+        Ok(row(
+            "SAML user not yet provisioned",
+            "login_failed (HTTP 428)",
+            failed_with_status(&r.code, &r.message),
+            error_id_of(&r.message),
+            "Your account isn't fully set up yet",
+        ))
     })
 }
 
@@ -88,10 +188,26 @@ fn saml_provisioned(k: &DemoKit) -> Fut<'_> {
         }))).await?;
         anyhow::ensure!(status == 201, "provisioning refused: {body}");
         let dev = k.new_device();
-        let r = k.device(&dev, &format!("login {} --user {} --sso saml", k.server(), ex::SAML_USER_UPN)).await;
-        k.patch_config(json!({"IntuneSettings": {"AuthService": "office365"}})).await?;
+        let r = k
+            .device(
+                &dev,
+                &format!(
+                    "login {} --user {} --sso saml",
+                    k.server(),
+                    ex::SAML_USER_UPN
+                ),
+            )
+            .await;
+        k.patch_config(json!({"IntuneSettings": {"AuthService": "office365"}}))
+            .await?;
         let r = r?;
-        Ok(row("SAML user provisioned by admin (AuthData=objectId)", "enrolled", r.code, "", "Identity Enforcement by Authentication Method"))
+        Ok(row(
+            "SAML user provisioned by admin (AuthData=objectId)",
+            "enrolled",
+            r.code,
+            "",
+            "Identity Enforcement by Authentication Method",
+        ))
     })
 }
 
@@ -99,14 +215,37 @@ fn decline_then_retry(k: &DemoKit) -> Fut<'_> {
     Box::pin(async move {
         let dev = k.new_device();
         let s = k.server();
-        let first = k.device(&dev, &format!("login {s} --user {} --decline", ex::ALICE_UPN)).await?;
+        let first = k
+            .device(
+                &dev,
+                &format!("login {s} --user {} --decline", ex::ALICE_UPN),
+            )
+            .await?;
         let blocked = k.device(&dev, &format!("read {s}")).await?;
-        let kept = dev.join("servers").read_dir().map(|d| d.count() > 0).unwrap_or(false);
-        let retry = k.device(&dev, &format!("enroll {s} --user {}", ex::ALICE_UPN)).await?;
+        let kept = dev
+            .join("servers")
+            .read_dir()
+            .map(|d| d.count() > 0)
+            .unwrap_or(false);
+        let retry = k
+            .device(&dev, &format!("enroll {s} --user {}", ex::ALICE_UPN))
+            .await?;
         let read = k.device(&dev, &format!("read {s}")).await?;
-        let got = format!("{} → {}{} → {} → {}", first.code, blocked.code, if kept { " (nothing wiped)" } else { " (WIPED)" }, retry.code, read.code);
-        Ok(row("decline, then retry",
-            "enrollment_declined → content_blocked (nothing wiped) → enrolled → content", got, "", "Enrollment Declined"))
+        let got = format!(
+            "{} → {}{} → {} → {}",
+            first.code,
+            blocked.code,
+            if kept { " (nothing wiped)" } else { " (WIPED)" },
+            retry.code,
+            read.code
+        );
+        Ok(row(
+            "decline, then retry",
+            "enrollment_declined → content_blocked (nothing wiped) → enrolled → content",
+            got,
+            "",
+            "Enrollment Declined",
+        ))
     })
 }
 
@@ -114,16 +253,33 @@ fn technical_failure(k: &DemoKit) -> Fut<'_> {
     Box::pin(async move {
         let dev = k.new_device();
         let (a, b) = (k.server(), k.second.url.as_str());
-        let ok = k.device(&dev, &format!("login {b} --user {}", ex::ALICE_UPN)).await?;
+        let ok = k
+            .device(&dev, &format!("login {b} --user {}", ex::ALICE_UPN))
+            .await?;
         let files_b = dev_files(&dev);
         k.device(&dev, &format!("add-server {a}")).await?;
-        let fail = k.device(&dev, &format!("login {a} --user {}", ex::UNLICENSED_UPN)).await?;
+        let fail = k
+            .device(&dev, &format!("login {a} --user {}", ex::UNLICENSED_UPN))
+            .await?;
         let gone = k.device(&dev, &format!("read {a}")).await?;
         let other = k.device(&dev, &format!("read {b}")).await?;
         let untouched = dev_files(&dev) == files_b;
-        let got = format!("{} ({}); {a_state}; other server {}{}", fail.code, enrollment_reason_of(&fail.message),
-            other.code, if untouched { ", files untouched" } else { ", FILES CHANGED" },
-            a_state = if gone.code == "unknown_server" { "failing server removed" } else { "failing server KEPT" });
+        let got = format!(
+            "{} ({}); {a_state}; other server {}{}",
+            fail.code,
+            enrollment_reason_of(&fail.message),
+            other.code,
+            if untouched {
+                ", files untouched"
+            } else {
+                ", FILES CHANGED"
+            },
+            a_state = if gone.code == "unknown_server" {
+                "failing server removed"
+            } else {
+                "failing server KEPT"
+            }
+        );
         anyhow::ensure!(ok.code == "enrolled", "setup: {}", ok.message);
         Ok(row("technical failure on a two-server device",
             "enrollment_failed (not_licensed); failing server removed; other server content, files untouched",
@@ -144,7 +300,11 @@ fn dev_files(dev: &Path) -> Vec<(String, String)> {
                 stack.push(p);
             } else {
                 let keychain = p.file_name().is_some_and(|n| n == "keychain.json");
-                let content = if keychain { std::fs::read_to_string(&p).unwrap_or_default() } else { String::new() };
+                let content = if keychain {
+                    std::fs::read_to_string(&p).unwrap_or_default()
+                } else {
+                    String::new()
+                };
                 out.push((p.to_string_lossy().into_owned(), content));
             }
         }
@@ -167,21 +327,40 @@ fn tenant_mismatch(k: &DemoKit) -> Fut<'_> {
             .send().await?;
         let status = r.status().as_u16();
         let body: Value = r.json().await.unwrap_or(Value::Null);
-        Ok(row("tenant mismatch", "HTTP 400", format!("HTTP {status}"),
-            body["id"].as_str().unwrap_or(""), "There was a configuration issue (tenant mismatch)"))
+        Ok(row(
+            "tenant mismatch",
+            "HTTP 400",
+            format!("HTTP {status}"),
+            body["id"].as_str().unwrap_or(""),
+            "There was a configuration issue (tenant mismatch)",
+        ))
     })
 }
 
 fn v1_token(k: &DemoKit) -> Fut<'_> {
     Box::pin(async move {
-        let url = format!("{}/_control/apps/{}/token-version", k.sandbox.entra.url, ex::EXAMPLE_SERVER_APP_ID);
+        let url = format!(
+            "{}/_control/apps/{}/token-version",
+            k.sandbox.entra.url,
+            ex::EXAMPLE_SERVER_APP_ID
+        );
         k.control("PUT", url.clone(), json!({"version": 1})).await?;
         let dev = k.new_device();
-        let r = k.device(&dev, &format!("login {} --user {}", k.server(), ex::ALICE_UPN)).await;
+        let r = k
+            .device(
+                &dev,
+                &format!("login {} --user {}", k.server(), ex::ALICE_UPN),
+            )
+            .await;
         k.control("PUT", url, json!({"version": 2})).await?;
         let r = r?;
-        Ok(row("v1 token (manifest version not 2)", "login_failed (HTTP 400)", failed_with_status(&r.code, &r.message),
-            error_id_of(&r.message), "We couldn't verify your sign in (accessTokenAcceptedVersion = 2)"))
+        Ok(row(
+            "v1 token (manifest version not 2)",
+            "login_failed (HTTP 400)",
+            failed_with_status(&r.code, &r.message),
+            error_id_of(&r.message),
+            "We couldn't verify your sign in (accessTokenAcceptedVersion = 2)",
+        ))
     })
 }
 
@@ -195,7 +374,12 @@ struct ExpiredFirst {
 
 #[async_trait]
 impl Msal for ExpiredFirst {
-    async fn acquire_token(&self, server: &str, upn: &str, scopes: &[String]) -> Result<MsalTokens, MsalError> {
+    async fn acquire_token(
+        &self,
+        server: &str,
+        upn: &str,
+        scopes: &[String],
+    ) -> Result<MsalTokens, MsalError> {
         let mut tokens = self.real.acquire_token(server, upn, scopes).await?;
         if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
             let minted: Option<Value> = async {
@@ -225,19 +409,58 @@ fn expired_single_retry(k: &DemoKit) -> Fut<'_> {
         let device_id = device.device_id();
         let ports = Ports {
             msal: msal.clone(),
-            intune: Arc::new(HttpIntune::new(&k.sandbox.intune.url, ex::PRODUCTION_BUNDLE_ID, HttpMsal::new(&entra, ex::PRODUCTION_BUNDLE_ID), &dev)),
+            intune: Arc::new(HttpIntune::new(
+                &k.sandbox.intune.url,
+                ex::PRODUCTION_BUNDLE_ID,
+                HttpMsal::new(&entra, ex::PRODUCTION_BUNDLE_ID),
+                &dev,
+            )),
             server: Arc::new(HttpServerApi::new()),
             platform: Arc::new(FixedPlatform(Os::Ios)),
         };
         let mut client = MobileClient::new(device, ports);
-        let out = client.login(k.server(), ex::ALICE_UPN, SsoType::Office365, false).await?;
-        let (_, audits) = k.admin("GET", &format!("{}/api/v4/audits?per_page=200", k.server()), None).await?;
-        let mine: Vec<&Value> = audits.as_array().map(|a| a.iter().filter(|x| x["device_id"] == device_id.as_str()).collect()).unwrap_or_default();
-        let first_error = mine.last().and_then(|a| a["error_id"].as_str()).unwrap_or("").to_string();
-        let enrolled = matches!(out, LoginOutcome::SignedIn { enrollment: EnrollmentStatus::Enrolled { .. }, .. });
-        let got = format!("{} attempts, then {}", mine.len(), if enrolled { "enrolled" } else { "not enrolled" });
-        Ok(row("expired token, single retry", "2 attempts, then enrolled", got, first_error,
-            "Your sign in session has expired (Retry: Yes (1x))"))
+        let out = client
+            .login(k.server(), ex::ALICE_UPN, SsoType::Office365, false)
+            .await?;
+        let (_, audits) = k
+            .admin(
+                "GET",
+                &format!("{}/api/v4/audits?per_page=200", k.server()),
+                None,
+            )
+            .await?;
+        let mine: Vec<&Value> = audits
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|x| x["device_id"] == device_id.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let first_error = mine
+            .last()
+            .and_then(|a| a["error_id"].as_str())
+            .unwrap_or("")
+            .to_string();
+        let enrolled = matches!(
+            out,
+            LoginOutcome::SignedIn {
+                enrollment: EnrollmentStatus::Enrolled { .. },
+                ..
+            }
+        );
+        let got = format!(
+            "{} attempts, then {}",
+            mine.len(),
+            if enrolled { "enrolled" } else { "not enrolled" }
+        );
+        Ok(row(
+            "expired token, single retry",
+            "2 attempts, then enrolled",
+            got,
+            first_error,
+            "Your sign in session has expired (Retry: Yes (1x))",
+        ))
     })
 }
 
@@ -246,38 +469,79 @@ fn bot_account(k: &DemoKit) -> Fut<'_> {
         let robot_oid = "8d0e2f4a-5b6c-4d7e-9f8a-0b1c2d3e4f5a";
         {
             let mut t = mamgate_emulators::tenant::write(&k.sandbox.tenant);
-            let mut robot = t.users.first().cloned().ok_or_else(|| anyhow::anyhow!("tenant has no users"))?;
+            let mut robot = t
+                .users
+                .first()
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("tenant has no users"))?;
             robot.oid = robot_oid.into();
             robot.upn = "robot@contoso.example".into();
             robot.email = Some("robot@contoso.example".into());
             t.users.push(robot);
         }
-        let (status, bot) = k.admin("POST", &format!("{}/api/v4/bots", k.server()), Some(json!({"username": "robot", "display_name": "Robot"}))).await?;
+        let (status, bot) = k
+            .admin(
+                "POST",
+                &format!("{}/api/v4/bots", k.server()),
+                Some(json!({"username": "robot", "display_name": "Robot"})),
+            )
+            .await?;
         anyhow::ensure!(status == 201, "bot creation refused: {bot}");
         let store = &k.sandbox.server.state.store;
-        let mut user = store.get_user(bot["user_id"].as_str().unwrap_or_default()).await?.ok_or_else(|| anyhow::anyhow!("bot missing"))?;
+        let mut user = store
+            .get_user(bot["user_id"].as_str().unwrap_or_default())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("bot missing"))?;
         user.auth_service = "office365".into();
         user.auth_data = robot_oid.into();
         store.update_user(user).await?;
         let dev = k.new_device();
-        let r = k.device(&dev, &format!("login {} --user robot@contoso.example", k.server())).await?;
-        Ok(row("bot account", "login_failed (HTTP 403)", failed_with_status(&r.code, &r.message), error_id_of(&r.message),
-            "Bot accounts cannot sign in using this method"))
+        let r = k
+            .device(
+                &dev,
+                &format!("login {} --user robot@contoso.example", k.server()),
+            )
+            .await?;
+        Ok(row(
+            "bot account",
+            "login_failed (HTTP 403)",
+            failed_with_status(&r.code, &r.message),
+            error_id_of(&r.message),
+            "Bot accounts cannot sign in using this method",
+        ))
     })
 }
 
 fn deactivated(k: &DemoKit) -> Fut<'_> {
     Box::pin(async move {
-        let alice = k.sandbox.server.state.store.get_user_by_auth("office365", ex::ALICE_OID).await?
+        let alice = k
+            .sandbox
+            .server
+            .state
+            .store
+            .get_user_by_auth("office365", ex::ALICE_OID)
+            .await?
             .ok_or_else(|| anyhow::anyhow!("alice was not created"))?;
         let active_url = format!("{}/api/v4/users/{}/active", k.server(), alice.id);
-        k.admin("PUT", &active_url, Some(json!({"active": false}))).await?;
+        k.admin("PUT", &active_url, Some(json!({"active": false})))
+            .await?;
         let dev = k.new_device();
-        let r = k.device(&dev, &format!("login {} --user {}", k.server(), ex::ALICE_UPN)).await;
-        k.admin("PUT", &active_url, Some(json!({"active": true}))).await?;
+        let r = k
+            .device(
+                &dev,
+                &format!("login {} --user {}", k.server(), ex::ALICE_UPN),
+            )
+            .await;
+        k.admin("PUT", &active_url, Some(json!({"active": true})))
+            .await?;
         let r = r?;
-        Ok(row("deactivated account", "login_failed (HTTP 409)", failed_with_status(&r.code, &r.message), error_id_of(&r.message),
-            "Your account has been deactivated"))
+        Ok(row(
+            "deactivated account",
+            "login_failed (HTTP 409)",
+            failed_with_status(&r.code, &r.message),
+            error_id_of(&r.message),
+            "Your account has been deactivated",
+        ))
     })
 }
 
@@ -285,18 +549,44 @@ fn license_mid_session(k: &DemoKit) -> Fut<'_> {
     Box::pin(async move {
         let dev = k.new_device();
         let s = k.server();
-        k.device(&dev, &format!("login {s} --user {} --decline", ex::ALICE_UPN)).await?;
+        k.device(
+            &dev,
+            &format!("login {s} --user {} --decline", ex::ALICE_UPN),
+        )
+        .await?;
         let before = k.device(&dev, &format!("read {s}")).await?;
-        k.admin("DELETE", &format!("{s}/api/v4/license"), None).await?;
+        k.admin("DELETE", &format!("{s}/api/v4/license"), None)
+            .await?;
         let removed = k.device(&dev, &format!("read {s}")).await?;
         let file = crate::sandbox::issue_license(&k.sandbox.license_key, "advanced");
-        let form = reqwest::multipart::Form::new().part("license", reqwest::multipart::Part::bytes(file.into_bytes()).file_name("sandbox.license"));
-        let r = k.http.post(format!("{s}/api/v4/license")).bearer_auth(&k.admin_token).multipart(form).send().await?;
-        anyhow::ensure!(r.status().is_success(), "license upload refused: HTTP {}", r.status());
+        let form = reqwest::multipart::Form::new().part(
+            "license",
+            reqwest::multipart::Part::bytes(file.into_bytes()).file_name("sandbox.license"),
+        );
+        let r = k
+            .http
+            .post(format!("{s}/api/v4/license"))
+            .bearer_auth(&k.admin_token)
+            .multipart(form)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            r.status().is_success(),
+            "license upload refused: HTTP {}",
+            r.status()
+        );
         let restored = k.device(&dev, &format!("read {s}")).await?;
-        let got = format!("{} → removed: {} → restored: {}", before.code, removed.code, restored.code);
-        Ok(row("license removed mid-session, then restored", "content_blocked → removed: content → restored: content_blocked", got, "",
-            "Runtime Enforcement Behavior (licensing change)"))
+        let got = format!(
+            "{} → removed: {} → restored: {}",
+            before.code, removed.code, restored.code
+        );
+        Ok(row(
+            "license removed mid-session, then restored",
+            "content_blocked → removed: content → restored: content_blocked",
+            got,
+            "",
+            "Runtime Enforcement Behavior (licensing change)",
+        ))
     })
 }
 
@@ -304,33 +594,67 @@ fn intune_enabled_mid_session(k: &DemoKit) -> Fut<'_> {
     Box::pin(async move {
         let dev = k.new_device();
         let s = k.server();
-        k.device(&dev, &format!("login {s} --user {} --decline", ex::ALICE_UPN)).await?;
-        k.patch_config(json!({"IntuneSettings": {"Enable": false}})).await?;
+        k.device(
+            &dev,
+            &format!("login {s} --user {} --decline", ex::ALICE_UPN),
+        )
+        .await?;
+        k.patch_config(json!({"IntuneSettings": {"Enable": false}}))
+            .await?;
         let off = k.device(&dev, &format!("read {s}")).await?;
-        k.patch_config(json!({"IntuneSettings": {"Enable": true}})).await?;
+        k.patch_config(json!({"IntuneSettings": {"Enable": true}}))
+            .await?;
         let on = k.device(&dev, &format!("read {s}")).await?;
-        let enrolled = k.device(&dev, &format!("enroll {s} --user {}", ex::ALICE_UPN)).await?;
+        let enrolled = k
+            .device(&dev, &format!("enroll {s} --user {}", ex::ALICE_UPN))
+            .await?;
         let after = k.device(&dev, &format!("read {s}")).await?;
-        let got = format!("off: {} → on: {} → {} → {}", off.code, on.code, enrolled.code, after.code);
-        Ok(row("Intune enabled mid-session", "off: content → on: content_blocked → enrolled → content", got, "",
-            "Runtime Enforcement Behavior (configuration change)"))
+        let got = format!(
+            "off: {} → on: {} → {} → {}",
+            off.code, on.code, enrolled.code, after.code
+        );
+        Ok(row(
+            "Intune enabled mid-session",
+            "off: content → on: content_blocked → enrolled → content",
+            got,
+            "",
+            "Runtime Enforcement Behavior (configuration change)",
+        ))
     })
 }
 
 fn consent_missing(k: &DemoKit) -> Fut<'_> {
     Box::pin(async move {
-        let consent = format!("{}/_control/admin-consent/{}", k.sandbox.entra.url, ex::EXAMPLE_SERVER_APP_ID);
-        k.control("PUT", consent.clone(), json!({"granted": false})).await?;
+        let consent = format!(
+            "{}/_control/admin-consent/{}",
+            k.sandbox.entra.url,
+            ex::EXAMPLE_SERVER_APP_ID
+        );
+        k.control("PUT", consent.clone(), json!({"granted": false}))
+            .await?;
         let dev = k.new_device();
         let s = k.server();
-        let first = k.device(&dev, &format!("login {s} --user {}", ex::ALICE_UPN)).await;
+        let first = k
+            .device(&dev, &format!("login {s} --user {}", ex::ALICE_UPN))
+            .await;
         let gone = k.device(&dev, &format!("read {s}")).await;
         k.control("PUT", consent, json!({"granted": true})).await?;
         let (first, gone) = (first?, gone?);
         k.device(&dev, &format!("add-server {s}")).await?;
-        let retry = k.device(&dev, &format!("login {s} --user {}", ex::ALICE_UPN)).await?;
-        let got = format!("{} ({}), {} → consent granted, re-added → {}", first.code, enrollment_reason_of(&first.message),
-            if gone.code == "unknown_server" { "server removed" } else { "server KEPT" }, retry.code);
+        let retry = k
+            .device(&dev, &format!("login {s} --user {}", ex::ALICE_UPN))
+            .await?;
+        let got = format!(
+            "{} ({}), {} → consent granted, re-added → {}",
+            first.code,
+            enrollment_reason_of(&first.message),
+            if gone.code == "unknown_server" {
+                "server removed"
+            } else {
+                "server KEPT"
+            },
+            retry.code
+        );
         Ok(row("tenant-wide admin consent missing",
             "enrollment_failed (consent_missing), server removed → consent granted, re-added → enrolled", got,
             "AADSTS650057", "Consent Required During First Login"))
@@ -342,7 +666,10 @@ fn beta_not_targeted(k: &DemoKit) -> Fut<'_> {
         let url = format!("{}/_control/tenant", k.sandbox.intune.url);
         let original = k.control("GET", url.clone(), Value::Null).await?;
         let mut production_only = original.clone();
-        let is_beta = |p: &Value| p.to_string().contains(&format!("\"{}\"", ex::BETA_BUNDLE_ID));
+        let is_beta = |p: &Value| {
+            p.to_string()
+                .contains(&format!("\"{}\"", ex::BETA_BUNDLE_ID))
+        };
         match production_only.get_mut("app_protection_policies") {
             Some(Value::Array(list)) => list.retain(|p| !is_beta(p)),
             Some(Value::Object(o)) => {
@@ -354,19 +681,48 @@ fn beta_not_targeted(k: &DemoKit) -> Fut<'_> {
         }
         k.control("PUT", url.clone(), production_only).await?;
         let dev = k.new_device();
-        let r = k.device(&dev, &format!("login {} --user {} --bundle {}", k.server(), ex::ALICE_UPN, ex::BETA_BUNDLE_ID)).await;
+        let r = k
+            .device(
+                &dev,
+                &format!(
+                    "login {} --user {} --bundle {}",
+                    k.server(),
+                    ex::ALICE_UPN,
+                    ex::BETA_BUNDLE_ID
+                ),
+            )
+            .await;
         k.control("PUT", url, original).await?;
         let r = r?;
-        Ok(row("beta app under a production-only policy", "enrollment_failed (not_targeted)",
-            format!("{} ({})", r.code, enrollment_reason_of(&r.message)), "NotTargeted",
-            "Step 5: separate policies per bundle ID"))
+        Ok(row(
+            "beta app under a production-only policy",
+            "enrollment_failed (not_targeted)",
+            format!("{} ({})", r.code, enrollment_reason_of(&r.message)),
+            "NotTargeted",
+            "Step 5: separate policies per bundle ID",
+        ))
     })
 }
 
 fn android(k: &DemoKit) -> Fut<'_> {
     Box::pin(async move {
         let dev = k.new_device();
-        let r = k.device(&dev, &format!("login {} --user {} --platform android", k.server(), ex::ALICE_UPN)).await?;
-        Ok(row("Android device", "web_sso_fallback", r.code, "", "Troubleshooting: Android device usage"))
+        let r = k
+            .device(
+                &dev,
+                &format!(
+                    "login {} --user {} --platform android",
+                    k.server(),
+                    ex::ALICE_UPN
+                ),
+            )
+            .await?;
+        Ok(row(
+            "Android device",
+            "web_sso_fallback",
+            r.code,
+            "",
+            "Troubleshooting: Android device usage",
+        ))
     })
 }

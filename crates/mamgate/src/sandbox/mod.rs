@@ -53,7 +53,11 @@ pub async fn start(dir: &Path, ports: Ports) -> anyhow::Result<Sandbox> {
     let saved_path = dir.join(SANDBOX_FILE);
     let mut saved: Saved = match std::fs::read_to_string(&saved_path) {
         Ok(text) => serde_json::from_str(&text).context("sandbox.json is damaged")?,
-        Err(_) => Saved { ports, admin_username: "sysadmin".into(), admin_password: random_password() },
+        Err(_) => Saved {
+            ports,
+            admin_username: "sysadmin".into(),
+            admin_password: random_password(),
+        },
     };
 
     // Emulators first: the tenant's authority host is the Entra emulator's URL.
@@ -63,8 +67,12 @@ pub async fn start(dir: &Path, ports: Ports) -> anyhow::Result<Sandbox> {
         Err(_) => ex::example_tenant(&format!("http://127.0.0.1:{}", saved.ports.entra)),
     };
     let tenant = shared(tenant);
-    let entra = start_entra(tenant.clone(), loopback(saved.ports.entra)).await.context("starting the Entra emulator")?;
-    let intune = start_intune(tenant.clone(), loopback(saved.ports.intune)).await.context("starting the Intune emulator")?;
+    let entra = start_entra(tenant.clone(), loopback(saved.ports.entra))
+        .await
+        .context("starting the Entra emulator")?;
+    let intune = start_intune(tenant.clone(), loopback(saved.ports.intune))
+        .await
+        .context("starting the Intune emulator")?;
     saved.ports.entra = entra.addr.port();
     saved.ports.intune = intune.addr.port();
     mamgate_emulators::tenant::read(&tenant).save(&tenant_path)?;
@@ -76,11 +84,17 @@ pub async fn start(dir: &Path, ports: Ports) -> anyhow::Result<Sandbox> {
     // The configuration: Intune on with Office 365 against the emulator.
     let config_path = dir.join("config.json");
     let mut config = match std::fs::read_to_string(&config_path) {
-        Ok(text) => Config::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?,
+        Ok(text) => {
+            Config::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?
+        }
         Err(_) => initial_config(&dir),
     };
     config.intune_settings.authority_host = entra.url.clone();
-    if !config.license_settings.trusted_public_keys.contains(&public) {
+    if !config
+        .license_settings
+        .trusted_public_keys
+        .contains(&public)
+    {
         config.license_settings.trusted_public_keys.push(public);
     }
     mamgate_server::settings::write_file(&config_path, &config)?;
@@ -89,9 +103,15 @@ pub async fn start(dir: &Path, ports: Ports) -> anyhow::Result<Sandbox> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the sandbox store: {e}"))?;
     if store.get_license().await?.is_none() {
-        store.set_license(Some(issue_license(&license_key, "advanced"))).await?;
+        store
+            .set_license(Some(issue_license(&license_key, "advanced")))
+            .await?;
     }
-    if store.get_user_by_login(&saved.admin_username).await?.is_none() {
+    if store
+        .get_user_by_login(&saved.admin_username)
+        .await?
+        .is_none()
+    {
         let mut admin = build_user(NewUser {
             username: saved.admin_username.clone(),
             email: format!("{}@contoso.example", saved.admin_username),
@@ -103,11 +123,19 @@ pub async fn start(dir: &Path, ports: Ports) -> anyhow::Result<Sandbox> {
         store.create_user(admin, false).await?;
     }
 
-    let settings = Settings::new(ConfigSource::File(config_path), config, Settings::process_env())
-        .map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?;
-    let server = mamgate_server::start(ServerOptions { store, settings, listen: format!("127.0.0.1:{}", saved.ports.server) })
-        .await
-        .context("starting the server")?;
+    let settings = Settings::new(
+        ConfigSource::File(config_path),
+        config,
+        Settings::process_env(),
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {}", e.id, e.detail))?;
+    let server = mamgate_server::start(ServerOptions {
+        store,
+        settings,
+        listen: format!("127.0.0.1:{}", saved.ports.server),
+    })
+    .await
+    .context("starting the server")?;
     saved.ports.server = server.addr.port();
     std::fs::write(&saved_path, serde_json::to_string_pretty(&saved)? + "\n")?;
     Ok(Sandbox {
@@ -139,11 +167,36 @@ impl Sandbox {
         };
         line(&mut s, format!("mamgate sandbox in {}", self.dir.display()));
         line(&mut s, format!("  server            {}", self.server.url));
-        line(&mut s, format!("  System Console    {}/admin_console   (Mobile Security: Intune settings)", self.server.url));
-        line(&mut s, format!("  Entra emulator    {}   (tenant {})", self.entra.url, ex::EXAMPLE_TENANT_ID));
+        line(
+            &mut s,
+            format!(
+                "  System Console    {}/admin_console   (Mobile Security: Intune settings)",
+                self.server.url
+            ),
+        );
+        line(
+            &mut s,
+            format!(
+                "  Entra emulator    {}   (tenant {})",
+                self.entra.url,
+                ex::EXAMPLE_TENANT_ID
+            ),
+        );
         line(&mut s, format!("  Intune emulator   {}", self.intune.url));
-        line(&mut s, format!("  admin sign-in     {} / {}", self.admin_username, self.admin_password));
-        line(&mut s, format!("  license           Enterprise Advanced, signed by {}/license.key", self.dir.display()));
+        line(
+            &mut s,
+            format!(
+                "  admin sign-in     {} / {}",
+                self.admin_username, self.admin_password
+            ),
+        );
+        line(
+            &mut s,
+            format!(
+                "  license           Enterprise Advanced, signed by {}/license.key",
+                self.dir.display()
+            ),
+        );
         line(&mut s, "  test users (Entra):".into());
         for (upn, what) in [
             (ex::ALICE_UPN, "office365, Intune-licensed, targeted by both policies: the success path (JIT on first sign-in)"),
@@ -154,11 +207,24 @@ impl Sandbox {
             line(&mut s, format!("    {upn:<24} {what}"));
         }
         line(&mut s, "  try a device:".into());
-        line(&mut s, format!(
-            "    mamgate mobile --device /tmp/phone login {} --user {} --entra {} --intune {}",
-            self.server.url, ex::ALICE_UPN, self.entra.url, self.intune.url
-        ));
-        line(&mut s, format!("  break things on purpose: edit {}/tenant.json or {}/config.json and restart", self.dir.display(), self.dir.display()));
+        line(
+            &mut s,
+            format!(
+                "    mamgate mobile --device /tmp/phone login {} --user {} --entra {} --intune {}",
+                self.server.url,
+                ex::ALICE_UPN,
+                self.entra.url,
+                self.intune.url
+            ),
+        );
+        line(
+            &mut s,
+            format!(
+                "  break things on purpose: edit {}/tenant.json or {}/config.json and restart",
+                self.dir.display(),
+                self.dir.display()
+            ),
+        );
         s
     }
 }
@@ -189,7 +255,12 @@ pub fn issue_license(key: &ed25519_dalek::SigningKey, sku: &str) -> String {
         // A little in the past, so clocks a few seconds behind still see it started.
         starts_at: now - 300_000,
         expires_at: now + 365 * 24 * 3_600_000,
-        customer: Customer { id: "sandbox".into(), name: "Sandbox".into(), company: "Contoso (sandbox)".into(), email: String::new() },
+        customer: Customer {
+            id: "sandbox".into(),
+            name: "Sandbox".into(),
+            company: "Contoso (sandbox)".into(),
+            email: String::new(),
+        },
         sku_short_name: sku.into(),
         sku_name: license::sku_name(sku).into(),
         signed_by: String::new(),
