@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use mamgate_emulators::tenant as ex;
+use mamgate_mobile::cli::StepResult;
 use mamgate_mobile::http::entra::HttpMsal;
 use mamgate_mobile::http::intune::HttpIntune;
 use mamgate_mobile::http::server::HttpServerApi;
@@ -110,6 +111,22 @@ fn row(
     }
 }
 
+/// The row of a sign-in the server refused: `login_failed (HTTP n)` and the server's id.
+fn failed_login_row(
+    scenario: &'static str,
+    expected: &str,
+    r: &StepResult,
+    seed_row: &'static str,
+) -> Row {
+    row(
+        scenario,
+        expected,
+        failed_with_status(&r.code, &r.message),
+        error_id_of(&r.message),
+        seed_row,
+    )
+}
+
 /// `login_failed (HTTP 428)` from a simulator result.
 fn failed_with_status(code: &str, message: &str) -> String {
     match message
@@ -171,11 +188,10 @@ fn saml_not_provisioned(k: &DemoKit) -> Fut<'_> {
                 ),
             )
             .await?;
-        Ok(row(
+        Ok(failed_login_row(
             "SAML user not yet provisioned",
             "login_failed (HTTP 428)",
-            failed_with_status(&r.code, &r.message),
-            error_id_of(&r.message),
+            &r,
             "Your account isn't fully set up yet",
         ))
     })
@@ -354,11 +370,10 @@ fn v1_token(k: &DemoKit) -> Fut<'_> {
             .await;
         k.control("PUT", url, json!({"version": 2})).await?;
         let r = r?;
-        Ok(row(
+        Ok(failed_login_row(
             "v1 token (manifest version not 2)",
             "login_failed (HTTP 400)",
-            failed_with_status(&r.code, &r.message),
-            error_id_of(&r.message),
+            &r,
             "We couldn't verify your sign in (accessTokenAcceptedVersion = 2)",
         ))
     })
@@ -502,11 +517,10 @@ fn bot_account(k: &DemoKit) -> Fut<'_> {
                 &format!("login {} --user robot@contoso.example", k.server()),
             )
             .await?;
-        Ok(row(
+        Ok(failed_login_row(
             "bot account",
             "login_failed (HTTP 403)",
-            failed_with_status(&r.code, &r.message),
-            error_id_of(&r.message),
+            &r,
             "Bot accounts cannot sign in using this method",
         ))
     })
@@ -535,11 +549,10 @@ fn deactivated(k: &DemoKit) -> Fut<'_> {
         k.admin("PUT", &active_url, Some(json!({"active": true})))
             .await?;
         let r = r?;
-        Ok(row(
+        Ok(failed_login_row(
             "deactivated account",
             "login_failed (HTTP 409)",
-            failed_with_status(&r.code, &r.message),
-            error_id_of(&r.message),
+            &r,
             "Your account has been deactivated",
         ))
     })
