@@ -452,6 +452,14 @@ async fn row_15_bot() {
         "15",
     )
     .await;
+    assert!(
+        kit.store()
+            .list_user_sessions(&bot_id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a refused bot got a session"
+    );
 }
 
 #[cfg(feature = "intune")]
@@ -475,6 +483,25 @@ async fn row_16_deactivated() {
         "16",
     )
     .await;
+    assert!(
+        kit.store()
+            .list_user_sessions(&id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a refused account got a session"
+    );
+    let audits = kit
+        .store()
+        .list_audits(mamgate_store::Page {
+            page: 0,
+            per_page: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(audits.len(), 2, "one audit record per attempt");
+    assert_eq!(audits[0].error_id, ErrorId::AccountLocked.id());
+    assert_eq!(audits[0].user_id, id);
 }
 
 #[cfg(feature = "intune")]
