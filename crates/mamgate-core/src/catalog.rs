@@ -644,6 +644,38 @@ catalog! {
         next: "Convert the existing account to AuthService=saml with AuthData=<objectId>, or change its email.",
         checks: "Look up the email in System Console > Users; confirm identity alignment (objectId <-> oid).",
     },
+    /// LdapSettings lack what a sync needs (server, BaseDN, IdAttribute) or ask for TLS.
+    LdapNotConfigured => {
+        id: "ent.ldap.sync.not_configured.app_error", kind: Server, status: Some(400),
+        message: "LDAP synchronization is not configured.",
+        user: "(admin only)", retry: No, fallback: None,
+        cause: "One of LdapSettings.LdapServer, BaseDN, IdAttribute, UsernameAttribute or EmailAttribute is empty, or ConnectionSecurity asks for TLS/STARTTLS, which this build does not support.",
+        next: "Fill LdapSettings (IdAttribute = msDS-aadObjectId for Intune); leave ConnectionSecurity empty and reach the directory over a trusted network.", checks: "-",
+    },
+    /// The LDAP server could not be reached.
+    LdapUnableToConnect => {
+        id: "ent.ldap.do_login.unable_to_connect.app_error", kind: Server, status: Some(500),
+        message: "Unable to connect to the LDAP server.",
+        user: "(admin only)", retry: Yes, fallback: None,
+        cause: "The TCP connection to LdapSettings.LdapServer:LdapPort failed or timed out.",
+        next: "Check LdapServer, LdapPort and the firewall between mamgate and the directory.", checks: "ldapsearch -H ldap://SERVER:PORT -x -b '' -s base from the mamgate host.",
+    },
+    /// The directory refused BindUsername/BindPassword.
+    LdapBindFailed => {
+        id: "ent.ldap.do_login.bind_admin_user.app_error", kind: Server, status: Some(500),
+        message: "Unable to bind to the LDAP server. Check BindUsername and BindPassword.",
+        user: "(admin only)", retry: No, fallback: None,
+        cause: "The simple bind with LdapSettings.BindUsername and BindPassword failed (wrong DN or password, expired or locked service account).",
+        next: "Fix BindUsername (a full DN or UPN) and BindPassword; nothing was synchronized.", checks: "ldapwhoami -H ldap://SERVER:PORT -x -D BINDDN -W.",
+    },
+    /// The user search failed, so the sync changed nothing.
+    LdapSearchFailed => {
+        id: "ent.ldap.syncronize.search_failure.app_error", kind: Server, status: Some(500),
+        message: "Unable to search the LDAP server for users.",
+        user: "(admin only)", retry: Yes, fallback: None,
+        cause: "The search of LdapSettings.BaseDN with UserFilter failed (bad BaseDN, bad filter syntax, size limit, connection lost); no user was created, updated or deactivated.",
+        next: "Check BaseDN and UserFilter (default (objectClass=person)).", checks: "ldapsearch -H ldap://SERVER:PORT -x -D BINDDN -W -b BASEDN FILTER.",
+    },
 }
 
 impl ErrorId {

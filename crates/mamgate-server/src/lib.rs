@@ -16,6 +16,7 @@ mod console;
 pub mod context;
 pub mod error;
 pub mod intune_login;
+pub mod ldap_sync;
 pub mod metrics;
 pub mod passwords;
 pub mod provision;
@@ -98,6 +99,8 @@ pub async fn start(opts: ServerOptions) -> std::io::Result<RunningServer> {
         });
     }
     cluster::follow(state.clone());
+    // Runs only while LdapSettings.Enable && EnableSync; errors are logged, never fatal.
+    ldap_sync::start_periodic(&state);
     let listener = TcpListener::bind(listen_addr(&opts.listen)).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -30,6 +30,9 @@ enum Command {
     /// Create, list or deactivate users in the store.
     #[command(subcommand)]
     User(cmd::user::Command),
+    /// Sync users from the LDAP directory (LdapSettings) once.
+    #[command(subcommand)]
+    Ldap(cmd::ldap::Command),
     /// Make, issue, install and show licenses.
     #[command(subcommand)]
     License(cmd::license::Command),
@@ -66,6 +69,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(a) => cmd::serve::run(a).await,
             Command::Config(c) => cmd::config::run(c).await,
             Command::User(c) => cmd::user::run(c).await,
+            Command::Ldap(c) => cmd::ldap::run(c).await,
             Command::License(c) => cmd::license::run(c).await,
             Command::Explain(a) => cmd::explain::run(a),
             Command::Doctor(a) => mamgate_doctor::run_cli(a)

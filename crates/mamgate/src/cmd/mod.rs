@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 pub mod emulate;
 pub mod explain;
+pub mod ldap;
 pub mod license;
 pub mod sandbox;
 pub mod serve;

@@ -1,4 +1,5 @@
 //! The `mamgate` command end to end: each test runs the real binary.
 
 mod cli;
+mod ldap;
 mod multinode;
