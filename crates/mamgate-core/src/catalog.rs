@@ -332,6 +332,13 @@ catalog! {
         next: "Check Office365Settings.Id and Secret, the redirect URI registered for the app ({SiteURL}/signup/office365/complete) and consent for User.Read.",
         checks: "Entra admin center > App registrations > Authentication and Certificates & secrets.",
     },
+    /// No such route.
+    RouteNotFound => {
+        id: "api.context.404.app_error", kind: Server, status: Some(404),
+        message: "Sorry, we could not find the page.",
+        user: "(client error)", retry: No, fallback: None,
+        cause: "The URL names no endpoint of this server.", next: "Check the URL and the server version.", checks: "-",
+    },
     /// The request's feature is not wired in this build or deployment.
     NotImplemented => {
         id: "api.context.not_implemented.app_error", kind: Server, status: Some(501),

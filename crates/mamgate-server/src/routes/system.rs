@@ -24,6 +24,20 @@ fn default_per_page() -> u32 {
     60
 }
 
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Paging {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match Query::<Paging>::from_request_parts(parts, state).await {
+            Ok(Query(p)) => Ok(p),
+            Err(_) => Err(AppError::invalid_param("page")),
+        }
+    }
+}
+
 impl Paging {
     /// The store's page, `per_page` capped at 200 as Mattermost does.
     pub fn page(&self) -> mamgate_store::Page {
@@ -41,14 +55,14 @@ pub async fn ping() -> Json<Value> {
 pub async fn audits(
     State(state): State<Arc<AppState>>,
     authed: Authed,
-    Query(p): Query<Paging>,
+    p: Paging,
 ) -> Result<Json<Vec<Audit>>, AppError> {
     authed.require_admin()?;
     Ok(Json(state.store.list_audits(p.page()).await?))
 }
 
 pub async fn not_found() -> AppError {
-    AppError::new(ErrorId::NotImplemented, "no such route")
+    AppError::new(ErrorId::RouteNotFound, "no such route")
 }
 
 pub async fn metrics(

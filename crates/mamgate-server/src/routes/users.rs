@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use mamgate_core::model::User;
@@ -109,7 +109,7 @@ pub async fn get_one(
 pub async fn list(
     State(state): State<Arc<AppState>>,
     _authed: Authed,
-    Query(p): Query<Paging>,
+    p: Paging,
 ) -> Result<Json<Vec<User>>, AppError> {
     let users = state.store.list_users(p.page()).await?;
     Ok(Json(users.iter().map(User::sanitized).collect()))

@@ -429,6 +429,24 @@ async fn errors_carry_request_ids_and_never_500_for_client_mistakes() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    let r = kit.http.get(kit.url("/api/v4/nope")).send().await.unwrap();
+    assert_eq!(app_error(r).await.1, "api.context.404.app_error");
+    let admin = kit.admin_token().await;
+    let r = kit
+        .http
+        .get(kit.url("/api/v4/users?page=abc"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        app_error(r).await,
+        (
+            400,
+            "api.context.invalid_url_param.app_error".into(),
+            "Invalid or missing page parameter in request URL.".into()
+        )
+    );
     let r = kit
         .http
         .get(kit.url("/api/v4/system/ping"))
