@@ -56,9 +56,10 @@ pub struct Page {
 /// The persistence port. Both implementations pass the same conformance suite.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Inserts a user. With `promote_if_first`, the first user of an empty store gets
-    /// `system_admin system_user` (decided inside the same transaction).
-    async fn create_user(&self, user: User, promote_if_first: bool) -> Result<User, StoreError>;
+    /// Inserts a user. With `first_only`, the insert happens only on an empty store and the
+    /// user becomes `system_admin system_user` (decided inside the same transaction, so of
+    /// concurrent first sign-ups exactly one succeeds); otherwise `Conflict("first_user")`.
+    async fn create_user(&self, user: User, first_only: bool) -> Result<User, StoreError>;
     /// Returns the user with `(auth_service, auth_data)`, creating `user` if there is none.
     /// Concurrent calls for one key create exactly one user. A different account owning
     /// the email gives `Conflict("email")`.

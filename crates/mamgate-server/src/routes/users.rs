@@ -133,15 +133,16 @@ pub async fn create(
             state.store.create_user(user, false).await?
         }
         // Without a session only the very first account may be created; it becomes the admin.
-        None => {
-            if state.store.count_users().await? > 0 {
+        // The store decides "first" inside its transaction, so two racing sign-ups can't both win.
+        None => match state.store.create_user(user, true).await {
+            Err(mamgate_store::StoreError::Conflict("first_user")) => {
                 return Err(AppError::new(
                     ErrorId::PermissionDenied,
                     "only the first user may be created without a session",
-                ));
+                ))
             }
-            state.store.create_user(user, true).await?
-        }
+            other => other?,
+        },
     };
     Ok((axum::http::StatusCode::CREATED, Json(created.sanitized())).into_response())
 }

@@ -111,16 +111,12 @@ fn parse(url: &str) -> Result<tokio_postgres::Config, StoreError> {
 
 #[async_trait]
 impl Store for PostgresStore {
-    async fn create_user(
-        &self,
-        mut user: User,
-        promote_if_first: bool,
-    ) -> Result<User, StoreError> {
+    async fn create_user(&self, mut user: User, first_only: bool) -> Result<User, StoreError> {
         if user.id.is_empty() {
             user.id = new_id();
         }
         let mut client = self.client().await?;
-        if !promote_if_first {
+        if !first_only {
             sql::insert_user(&client, &user, OnAuthConflict::Fail).await?;
             return Ok(user);
         }
@@ -128,9 +124,10 @@ impl Store for PostgresStore {
         // Under READ COMMITTED the EXISTS after the lock sees every user committed before it.
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&FIRST_USER_LOCK])
             .await?;
-        if sql::no_users(&tx).await? {
-            user.roles = roles::ADMIN.to_owned();
+        if !sql::no_users(&tx).await? {
+            return Err(StoreError::Conflict("first_user"));
         }
+        user.roles = roles::ADMIN.to_owned();
         sql::insert_user(&tx, &user, OnAuthConflict::Fail).await?;
         tx.commit().await?;
         Ok(user)

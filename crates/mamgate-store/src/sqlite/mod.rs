@@ -82,11 +82,7 @@ fn tune(conn: &Connection, cache_kib: i64) -> Result<(), StoreError> {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_user(
-        &self,
-        mut user: User,
-        promote_if_first: bool,
-    ) -> Result<User, StoreError> {
+    async fn create_user(&self, mut user: User, first_only: bool) -> Result<User, StoreError> {
         if user.id.is_empty() {
             user.id = new_id();
         }
@@ -94,7 +90,10 @@ impl Store for SqliteStore {
             .write(move |c| {
                 // Decided by the single writer inside the transaction, so only one user can
                 // ever see the store empty.
-                if promote_if_first && sql::no_users(c)? {
+                if first_only {
+                    if !sql::no_users(c)? {
+                        return Err(StoreError::Conflict("first_user"));
+                    }
                     user.roles = roles::ADMIN.to_owned();
                 }
                 sql::insert_user(c, &user)?;

@@ -217,7 +217,9 @@ async fn first_user_promoted_once(s: S) {
         .unwrap()
         .unwrap()
         .is_system_admin());
-    let second = s.create_user(user(2), true).await.unwrap();
+    assert_conflict(s.create_user(user(2), true).await, "first_user");
+    assert_eq!(s.count_users().await.unwrap(), 1);
+    let second = s.create_user(user(2), false).await.unwrap();
     assert_eq!(second.roles, "system_user");
 }
 
@@ -225,10 +227,21 @@ async fn first_user_promoted_once_concurrently(s: S) {
     let mut set = JoinSet::new();
     for n in 0..20 {
         let s = s.clone();
-        set.spawn(async move { s.create_user(user(n), true).await.unwrap() });
+        set.spawn(async move { s.create_user(user(n), true).await });
     }
-    let users: Vec<User> = set.join_all().await;
-    assert_eq!(users.iter().filter(|u| u.is_system_admin()).count(), 1);
+    let results = set.join_all().await;
+    let users: Vec<&User> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(
+        users.len(),
+        1,
+        "exactly one concurrent first sign-up succeeds"
+    );
+    assert!(users[0].is_system_admin());
+    assert!(results
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .all(|e| matches!(e, StoreError::Conflict("first_user"))));
+    assert_eq!(s.count_users().await.unwrap(), 1);
     let mut stored = 0;
     s.scan_users(&mut |u: &User| stored += usize::from(u.is_system_admin()))
         .await
