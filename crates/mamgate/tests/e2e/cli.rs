@@ -417,3 +417,95 @@ fn explain_knows_every_code_the_emulators_produce() {
         assert!(stdout(&o).contains("next steps:"), "{code}");
     }
 }
+
+/// Starts `mamgate sandbox` and returns the child and the lines of its summary.
+fn start_sandbox(dir: &Path) -> (std::process::Child, Vec<String>) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mamgate"))
+        .args([
+            "sandbox",
+            "--dir",
+            "sb",
+            "--port",
+            "0",
+            "--entra-port",
+            "0",
+            "--intune-port",
+            "0",
+        ])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        let done = line.contains("Ctrl-C stops it");
+        lines.push(line.trim_end().to_string());
+        if done {
+            break;
+        }
+    }
+    (child, lines)
+}
+
+fn field<'a>(lines: &'a [String], label: &str) -> &'a str {
+    lines
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix(label))
+        .map(str::trim)
+        .unwrap_or("")
+}
+
+#[test]
+fn sandbox_prints_its_parts_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, lines) = start_sandbox(dir.path());
+    let server = field(&lines, "server").to_string();
+    let admin = field(&lines, "admin sign-in").to_string();
+    assert!(server.starts_with("http://127.0.0.1:"), "{lines:#?}");
+    assert!(
+        field(&lines, "Entra emulator").starts_with("http://127.0.0.1:"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("alice@contoso.example")),
+        "{lines:#?}"
+    );
+    let (user, password) = admin.split_once(" / ").unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client_config: serde_json::Value = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let r = http
+            .post(format!("{server}/api/v4/users/login"))
+            .json(&serde_json::json!({"login_id": user, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        http.get(format!("{server}/api/v4/config/client?format=old"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(client_config["IntuneMAMEnabled"], "true");
+    let _ = first.kill();
+    let _ = first.wait();
+    // A second start resumes: same admin, same ports, the license still installed.
+    let (mut second, again) = start_sandbox(dir.path());
+    let _ = second.kill();
+    let _ = second.wait();
+    assert_eq!(field(&again, "admin sign-in"), admin);
+    assert_eq!(field(&again, "server"), server);
+}
