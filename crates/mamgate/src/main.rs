@@ -1,4 +1,5 @@
-//! The `mamgate` command: wiring only — every behaviour lives in a library crate.
+//! The `mamgate` command: clap wiring, plus the parts that wire every crate together (sandbox,
+//! demo, bench); every other behaviour lives in a library crate.
 
 use clap::{Parser, Subcommand};
 

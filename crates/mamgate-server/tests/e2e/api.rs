@@ -126,24 +126,10 @@ async fn client_config_by_license_and_config() {
 #[tokio::test]
 async fn users_bots_and_deactivation() {
     let idp = Idp::start().await;
-    let kit = Kit::start(Setup {
-        config: intune_config(&idp, "office365"),
-        license_sku: Some("advanced"),
-        env: vec![],
-    })
-    .await;
+    let kit = Kit::office365(&idp).await;
     // Only the first user may be created without a session; it is the admin.
     let admin = kit.admin_token().await;
-    let me: Value = kit
-        .http
-        .get(kit.url("/api/v4/users/me"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = kit.get_json("/api/v4/users/me", &admin).await;
     assert_eq!(me["roles"], "system_admin system_user");
     let r = kit
         .http
@@ -291,16 +277,7 @@ async fn config_put_patch_validation_and_masking() {
     })
     .await;
     let admin = kit.admin_token().await;
-    let cfg: Value = kit
-        .http
-        .get(kit.url("/api/v4/config"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cfg: Value = kit.get_json("/api/v4/config", &admin).await;
     assert_eq!(cfg["Office365Settings"]["Secret"], "********");
     // Invalid: answers 400 with the validation id and changes nothing.
     let mut bad = cfg.clone();
@@ -459,12 +436,7 @@ async fn errors_carry_request_ids_and_never_500_for_client_mistakes() {
 #[tokio::test]
 async fn metrics_count_sign_ins_by_outcome() {
     let idp = Idp::start().await;
-    let kit = Kit::start(Setup {
-        config: intune_config(&idp, "office365"),
-        license_sku: Some("advanced"),
-        env: vec![],
-    })
-    .await;
+    let kit = Kit::office365(&idp).await;
     assert_eq!(kit.intune(&idp.token(json!({})), "").await.status(), 200);
     assert_eq!(
         kit.intune(&idp.token(json!({"ver": "1.0"})), "")

@@ -13,12 +13,7 @@ const INVALID_TOKEN: (u16, &str, &str) = (
 
 async fn office365() -> (Idp, Kit) {
     let idp = Idp::start().await;
-    let kit = Kit::start(Setup {
-        config: intune_config(&idp, "office365"),
-        license_sku: Some("advanced"),
-        env: vec![],
-    })
-    .await;
+    let kit = Kit::office365(&idp).await;
     (idp, kit)
 }
 
@@ -616,16 +611,7 @@ async fn success_office365_jit_session_cookies_audit() {
         .to_str()
         .unwrap()
         .to_string();
-    let audits: Vec<Value> = kit
-        .http
-        .get(kit.url("/api/v4/audits"))
-        .bearer_auth(&token3)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audits: Vec<Value> = kit.get_json("/api/v4/audits", &token3).await;
     assert_eq!(audits.len(), 5);
     assert_eq!(audits[1]["status"], "fail");
     assert_eq!(audits[1]["error_id"], ErrorId::InvalidToken.id());

@@ -213,6 +213,29 @@ impl Kit {
         }
     }
 
+    /// A server with Intune on for office365 against `idp` and an Enterprise Advanced license.
+    pub async fn office365(idp: &Idp) -> Kit {
+        Kit::start(Setup {
+            config: intune_config(idp, "office365"),
+            license_sku: Some("advanced"),
+            env: vec![],
+        })
+        .await
+    }
+
+    /// GETs `path` with a bearer token and parses the JSON body.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url)
     }
