@@ -656,8 +656,8 @@ catalog! {
         id: "ent.ldap.sync.not_configured.app_error", kind: Server, status: Some(400),
         message: "LDAP synchronization is not configured.",
         user: "(admin only)", retry: No, fallback: None,
-        cause: "One of LdapSettings.LdapServer, BaseDN, IdAttribute, UsernameAttribute or EmailAttribute is empty, or ConnectionSecurity asks for TLS/STARTTLS, which this build does not support.",
-        next: "Fill LdapSettings (IdAttribute = msDS-aadObjectId for Intune); leave ConnectionSecurity empty and reach the directory over a trusted network.", checks: "-",
+        cause: "One of LdapSettings.LdapServer, BaseDN, IdAttribute, UsernameAttribute or EmailAttribute is empty, or ConnectionSecurity is not one of \"\", TLS (LDAPS) or STARTTLS.",
+        next: "Fill LdapSettings (IdAttribute = msDS-aadObjectId for Intune) and set ConnectionSecurity to TLS or STARTTLS for Entra Domain Services' secure LDAP.", checks: "-",
     },
     /// The LDAP server could not be reached.
     LdapUnableToConnect => {

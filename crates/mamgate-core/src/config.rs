@@ -139,6 +139,8 @@ section!(
         ldap_server: String = String::new(),
         ldap_port: i64 = 389,
         connection_security: String = String::new(),
+        /// With `TLS`/`STARTTLS`: accept any server certificate (Mattermost's setting; not for production).
+        skip_certificate_verification: bool = false,
         #[serde(rename = "BaseDN")]
         base_dn: String = String::new(),
         bind_username: String = String::new(),

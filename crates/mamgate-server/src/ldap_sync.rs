@@ -140,14 +140,37 @@ pub fn check_settings(ldap: &LdapSettings) -> Result<(), SyncError> {
             format!("LdapSettings.LdapPort {} is not a TCP port", ldap.ldap_port),
         ));
     }
-    let security = ldap.connection_security.trim();
-    if !(security.is_empty() || security.eq_ignore_ascii_case("none")) {
-        return Err(SyncError::new(
-            ErrorId::LdapNotConfigured,
-            format!("LdapSettings.ConnectionSecurity {security:?} (TLS/STARTTLS) is not supported by this build"),
-        ));
-    }
+    security(ldap)?;
     Ok(())
+}
+
+/// How the connection to the directory is protected (`LdapSettings.ConnectionSecurity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// `""`: plain LDAP.
+    Plain,
+    /// `"TLS"`: LDAPS, TLS from the first byte (usually port 636).
+    Tls,
+    /// `"STARTTLS"`: plain LDAP upgraded to TLS before the bind.
+    StartTls,
+}
+
+/// Parses `ConnectionSecurity` as Mattermost does (`""`, `"TLS"`, `"STARTTLS"`); any other
+/// value is refused rather than silently falling back to plain text.
+pub fn security(ldap: &LdapSettings) -> Result<Security, SyncError> {
+    let security = ldap.connection_security.trim();
+    if security.is_empty() || security.eq_ignore_ascii_case("none") {
+        Ok(Security::Plain)
+    } else if security.eq_ignore_ascii_case("TLS") {
+        Ok(Security::Tls)
+    } else if security.eq_ignore_ascii_case("STARTTLS") {
+        Ok(Security::StartTls)
+    } else {
+        Err(SyncError::new(
+            ErrorId::LdapNotConfigured,
+            format!("LdapSettings.ConnectionSecurity {security:?} is not one of \"\", \"TLS\", \"STARTTLS\""),
+        ))
+    }
 }
 
 /// Runs one sync against `store`, stamping changes with `now`.
@@ -313,11 +336,39 @@ async fn create(
 
 /// Binds and reads every entry under BaseDN matching the filter; any failure is an error.
 async fn read_directory(ldap: &LdapSettings) -> Result<Vec<SearchEntry>, SyncError> {
-    let url = format!("ldap://{}:{}", ldap.ldap_server.trim(), ldap.ldap_port);
-    let settings = LdapConnSettings::new().set_conn_timeout(Duration::from_secs(15));
+    let security = security(ldap)?;
+    let scheme = if security == Security::Tls {
+        "ldaps"
+    } else {
+        "ldap"
+    };
+    let url = format!("{scheme}://{}:{}", ldap.ldap_server.trim(), ldap.ldap_port);
+    let tls = security != Security::Plain;
+    if tls && ldap.skip_certificate_verification {
+        tracing::warn!(%url, "LDAP sync: SkipCertificateVerification is set; the directory's certificate is not checked");
+    }
+    // With TLS, ldap3 (rustls) checks the certificate and its name (DNS name or IP address)
+    // against the system roots (rustls-native-certs; SSL_CERT_FILE / SSL_CERT_DIR override them).
+    let settings = LdapConnSettings::new()
+        .set_conn_timeout(Duration::from_secs(15))
+        .set_starttls(security == Security::StartTls)
+        .set_no_tls_verify(tls && ldap.skip_certificate_verification);
     let (conn, mut handle) = LdapConnAsync::with_settings(settings, &url)
         .await
-        .map_err(|e| SyncError::new(ErrorId::LdapUnableToConnect, format!("{url}: {e}")))?;
+        .map_err(|e| {
+            let mut reason = format!("{url}: {e}");
+            if security == Security::StartTls {
+                reason.push_str(" (STARTTLS)");
+            }
+            // The rustls message alone ("invalid peer certificate: UnknownIssuer") does not say what to do.
+            if tls && reason.to_ascii_lowercase().contains("certificate") {
+                reason.push_str(
+                    "; the directory's TLS certificate is not trusted: add its CA to the system trust store \
+                     (or SSL_CERT_FILE), make sure it names LdapServer, or set LdapSettings.SkipCertificateVerification",
+                );
+            }
+            SyncError::new(ErrorId::LdapUnableToConnect, reason)
+        })?;
     ldap3::drive!(conn);
     let bind = handle
         .simple_bind(&ldap.bind_username, &ldap.bind_password)
@@ -573,6 +624,19 @@ mod tests {
         };
         let e = check_settings(&ldap).err().map(|e| e.id);
         assert_eq!(e, Some(ErrorId::LdapObjectGuid));
+    }
+
+    #[test]
+    fn connection_security_values() {
+        let with = |v: &str| LdapSettings {
+            connection_security: v.into(),
+            ..LdapSettings::default()
+        };
+        assert_eq!(security(&with("")).ok(), Some(Security::Plain));
+        assert_eq!(security(&with("TLS")).ok(), Some(Security::Tls));
+        assert_eq!(security(&with("STARTTLS")).ok(), Some(Security::StartTls));
+        let e = security(&with("SSL")).err().map(|e| e.id);
+        assert_eq!(e, Some(ErrorId::LdapNotConfigured));
     }
 
     #[test]

@@ -3,12 +3,12 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ldap3::{LdapConnAsync, Mod};
+use ldap3::{LdapConnAsync, LdapConnSettings, Mod};
 use mamgate_core::config::Config;
 use mamgate_core::license::{self, Customer, License};
 use mamgate_core::model::{Session, User};
@@ -34,11 +34,98 @@ objectclass ( 1.3.6.1.4.1.99999.2.1 NAME 'aadUser' SUP top AUXILIARY
   MAY ( msDS-aadObjectId ) )
 ";
 
-/// A private slapd, killed on drop.
+/// A private slapd, killed on drop: `ldap://` on `port`, `ldaps://` on `tls_port`, with a
+/// server certificate for 127.0.0.1 signed by the test CA in `ca`.
 struct Slapd {
     child: Child,
     port: u16,
+    tls_port: u16,
+    ca: PathBuf,
+    /// `security tls=1`: every operation must run over TLS (LDAPS or after STARTTLS).
+    require_tls: bool,
     _dir: tempfile::TempDir,
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let o = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl command-line tool");
+    assert!(o.status.success(), "openssl {args:?}: {}", text(&o));
+}
+
+/// A test CA (`ca.pem`) and a server certificate for IP 127.0.0.1 (`server.pem`, `server.key`).
+fn make_certificates(d: &Path) {
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=mamgate test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    std::fs::write(
+        d.join("server.ext"),
+        "basicConstraints=critical,CA:FALSE\n\
+         keyUsage=critical,digitalSignature\n\
+         extendedKeyUsage=serverAuth\n\
+         subjectAltName=IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ],
+    );
 }
 
 impl Drop for Slapd {
@@ -51,6 +138,11 @@ impl Drop for Slapd {
 impl Slapd {
     /// Starts slapd, or `None` (test skipped) when it is not installed.
     fn start() -> Option<Slapd> {
+        Self::start_with(false)
+    }
+
+    /// As `start`; with `require_tls`, slapd refuses any operation not protected by TLS.
+    fn start_with(require_tls: bool) -> Option<Slapd> {
         if !Path::new(SLAPD).exists() {
             assert!(
                 std::env::var_os("MAMGATE_REQUIRE_SLAPD").is_none(),
@@ -63,6 +155,8 @@ impl Slapd {
         let d = dir.path();
         std::fs::create_dir(d.join("db")).unwrap();
         std::fs::write(d.join("aad.schema"), AAD_SCHEMA).unwrap();
+        make_certificates(d);
+        let security = if require_tls { "security tls=1\n" } else { "" };
         let modules = if Path::new("/usr/lib/ldap/back_mdb.so").exists() {
             "modulepath /usr/lib/ldap\nmoduleload back_mdb\n"
         } else {
@@ -74,6 +168,10 @@ impl Slapd {
              include /etc/ldap/schema/inetorgperson.schema\n\
              include {d}/aad.schema\n\
              pidfile {d}/slapd.pid\n\
+             TLSCACertificateFile {d}/ca.pem\n\
+             TLSCertificateFile {d}/server.pem\n\
+             TLSCertificateKeyFile {d}/server.key\n\
+             {security}\
              {modules}\
              database mdb\n\
              maxsize 16777216\n\
@@ -85,11 +183,13 @@ impl Slapd {
         );
         std::fs::write(d.join("slapd.conf"), conf).unwrap();
         let port = free_port();
+        let tls_port = free_port();
+        let listeners = format!("ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{tls_port}/");
         // -d 0 keeps slapd in the foreground (so it dies with the Child) without debug output.
         let child = Command::new(SLAPD)
             .arg("-f")
             .arg(d.join("slapd.conf"))
-            .args(["-h", &format!("ldap://127.0.0.1:{port}/"), "-d", "0"])
+            .args(["-h", &listeners, "-d", "0"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -97,10 +197,15 @@ impl Slapd {
         let mut slapd = Slapd {
             child,
             port,
+            tls_port,
+            ca: d.join("ca.pem"),
+            require_tls,
             _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+            || std::net::TcpStream::connect(("127.0.0.1", tls_port)).is_err()
+        {
             if let Ok(Some(status)) = slapd.child.try_wait() {
                 let mut err = String::new();
                 if let Some(mut e) = slapd.child.stderr.take() {
@@ -116,9 +221,19 @@ impl Slapd {
     }
 
     async fn admin(&self) -> ldap3::Ldap {
-        let (conn, mut ldap) = LdapConnAsync::new(&format!("ldap://127.0.0.1:{}", self.port))
+        // The test's own admin connection does not check the certificate; mamgate's sync does.
+        let (conn, mut ldap) = if self.require_tls {
+            LdapConnAsync::with_settings(
+                LdapConnSettings::new().set_no_tls_verify(true),
+                &format!("ldaps://127.0.0.1:{}", self.tls_port),
+            )
             .await
-            .unwrap();
+            .unwrap()
+        } else {
+            LdapConnAsync::new(&format!("ldap://127.0.0.1:{}", self.port))
+                .await
+                .unwrap()
+        };
         ldap3::drive!(conn);
         ldap.simple_bind(ADMIN, PASSWORD)
             .await
@@ -254,12 +369,22 @@ fn config_json(port: u16, overrides: Value) -> Value {
 }
 
 fn sync(dir: &Path, config: &Value) -> Output {
+    sync_trusting(dir, config, None)
+}
+
+/// `mamgate ldap sync`; `ca` becomes its whole trust store (SSL_CERT_FILE, read by
+/// rustls-native-certs), `None` leaves the system store, which does not know the test CA.
+fn sync_trusting(dir: &Path, config: &Value, ca: Option<&Path>) -> Output {
     std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_mamgate"))
-        .args(["ldap", "sync", "--config", "config.json"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mamgate"));
+    cmd.args(["ldap", "sync", "--config", "config.json"])
         .current_dir(dir)
-        .output()
-        .unwrap()
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR");
+    if let Some(ca) = ca {
+        cmd.env("SSL_CERT_FILE", ca);
+    }
+    cmd.output().unwrap()
 }
 
 fn text(o: &Output) -> String {
@@ -545,4 +670,104 @@ async fn identity_consistency(dir: &Path, ldap_config: &Value, alice: &User) {
     assert_eq!(store.count_users().await.unwrap(), 3, "no duplicate user");
     server.stop().await;
     entra.shutdown().await;
+}
+
+/// LDAPS and STARTTLS against a slapd that refuses anything not protected by TLS; the server
+/// certificate (IP 127.0.0.1) is verified against the test CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ldap_sync_over_tls() {
+    let Some(slapd) = Slapd::start_with(true) else {
+        return;
+    };
+    seed_directory(&slapd).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let ca = slapd.ca.as_path();
+    let ldaps = config_json(slapd.tls_port, json!({"ConnectionSecurity": "TLS"}));
+    let starttls = config_json(slapd.port, json!({"ConnectionSecurity": "STARTTLS"}));
+    let untrusted = |o: &Output| {
+        assert!(!o.status.success(), "{}", text(o));
+        let t = text(o);
+        assert!(
+            t.contains("ent.ldap.do_login.unable_to_connect.app_error")
+                && t.contains("certificate is not trusted")
+                && t.contains("UnknownIssuer"),
+            "{t}"
+        );
+    };
+
+    // The server is TLS-only: plain LDAP does not get through the bind.
+    let o = sync(dir, &config_json(slapd.port, json!({})));
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("ent.ldap.do_login.bind_admin_user.app_error"),
+        "{}",
+        text(&o)
+    );
+
+    // An unknown ConnectionSecurity is refused before connecting.
+    let o = sync_trusting(
+        dir,
+        &config_json(slapd.tls_port, json!({"ConnectionSecurity": "SSL"})),
+        Some(ca),
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("ent.ldap.sync.not_configured.app_error"),
+        "{}",
+        text(&o)
+    );
+
+    // The test CA is not trusted: LDAPS and STARTTLS are refused, nothing is synced.
+    untrusted(&sync_trusting(dir, &ldaps, None));
+    untrusted(&sync_trusting(dir, &starttls, None));
+    assert!(snapshot(dir).await.is_empty());
+
+    // LDAPS with the test CA trusted: the certificate for 127.0.0.1 is accepted.
+    let o = sync_trusting(dir, &ldaps, Some(ca));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("created 3, updated 0, deactivated 0, reactivated 0, refused 1"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(snapshot(dir).await.len(), 3);
+
+    // STARTTLS on the plain port sees the change.
+    let mut ldap = slapd.admin().await;
+    ldap.modify(
+        &format!("uid=bob,ou=users,{BASE}"),
+        vec![Mod::Replace("sn", HashSet::from(["Brown"]))],
+    )
+    .await
+    .unwrap()
+    .success()
+    .unwrap();
+    let _ = ldap.unbind().await;
+    let o = sync_trusting(dir, &starttls, Some(ca));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("created 0, updated 1, deactivated 0, reactivated 0, refused 1"),
+        "{}",
+        text(&o)
+    );
+    let store = open(dir).await;
+    assert_eq!(saml_user(store.as_ref(), BOB_OID).await.last_name, "Brown");
+    drop(store);
+
+    // SkipCertificateVerification: the untrusted certificate is accepted (and logged).
+    let mut skip = ldaps.clone();
+    skip["LdapSettings"]["SkipCertificateVerification"] = json!(true);
+    let o = sync_trusting(dir, &skip, None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("created 0, updated 0, deactivated 0, reactivated 0, refused 1"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("SkipCertificateVerification"),
+        "{}",
+        text(&o)
+    );
 }
