@@ -42,7 +42,10 @@ pub async fn run(out: &mut dyn Write) -> anyhow::Result<bool> {
         let _ = write!(err, "\r[{:>2}/{total}] {:<60}", i + 1, scenario.name);
         let _ = err.flush();
         let row = match (scenario.run)(&kit).await {
-            Ok(row) => row,
+            Ok(row) => Row {
+                scenario: scenario.name,
+                ..row
+            },
             Err(e) => Row {
                 scenario: scenario.name,
                 expected: "-".into(),
